@@ -1,0 +1,326 @@
+//! JSON-RPC 2.0 wire types, as MCP uses them.
+//!
+//! MCP narrows JSON-RPC: request ids are strings or integers and never `null`, `params` is an
+//! object when present, and notifications are never answered. [`Incoming::classify`] turns one
+//! decoded JSON value into a typed message or into the exact error response JSON-RPC prescribes.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::fmt;
+
+/// The only JSON-RPC version MCP speaks.
+pub const JSONRPC_VERSION: &str = "2.0";
+
+/// Standard JSON-RPC and MCP error codes.
+pub mod codes {
+    /// Invalid JSON was received.
+    pub const PARSE_ERROR: i32 = -32700;
+    /// The JSON sent is not a valid request object.
+    pub const INVALID_REQUEST: i32 = -32600;
+    /// The method does not exist or is not available in this protocol era.
+    pub const METHOD_NOT_FOUND: i32 = -32601;
+    /// Invalid method parameters (unknown tool, bad arguments, bad cursor, bad `_meta`).
+    pub const INVALID_PARAMS: i32 = -32602;
+    /// Internal error.
+    pub const INTERNAL_ERROR: i32 = -32603;
+    /// 2026-07-28: HTTP headers disagree with the body.
+    pub const HEADER_MISMATCH: i32 = -32020;
+    /// 2026-07-28: the request needs a client capability the client did not declare.
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: i32 = -32021;
+    /// 2026-07-28: the requested protocol version is not supported.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i32 = -32022;
+    /// Application code (outside the reserved range): no valid credentials were presented.
+    pub const UNAUTHORIZED: i32 = -31001;
+    /// Application code (outside the reserved range): the policy denied this call.
+    pub const FORBIDDEN: i32 = -31003;
+    /// Application code (outside the reserved range): the caller exceeded a rate limit.
+    pub const RATE_LIMITED: i32 = -31029;
+}
+
+/// A request id: a string or an integer, never `null`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(untagged)]
+pub enum RequestId {
+    /// An integer id.
+    Number(i64),
+    /// A string id.
+    String(String),
+}
+
+impl RequestId {
+    /// Reads an id from a JSON value; `None` for `null`, floats, booleans, arrays and objects.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => Some(Self::String(s.clone())),
+            Value::Number(n) => n.as_i64().map(Self::Number),
+            _ => None,
+        }
+    }
+
+    /// The id as JSON.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Number(n) => Value::from(*n),
+            Self::String(s) => Value::from(s.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// The error member of a JSON-RPC error response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// Integer error code (see [`codes`]).
+    pub code: i32,
+    /// A short human-readable description.
+    pub message: String,
+    /// Structured detail, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl ErrorObject {
+    /// An error without `data`.
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Attaches structured `data`.
+    #[must_use]
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+/// A JSON-RPC request (it has an id and expects exactly one response).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// The id the response must echo.
+    pub id: RequestId,
+    /// The method name.
+    pub method: String,
+    /// The `params` object (an empty object when absent).
+    pub params: Map<String, Value>,
+}
+
+/// A JSON-RPC notification (no id; never answered).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    /// The method name.
+    pub method: String,
+    /// The `params` object (an empty object when absent).
+    pub params: Map<String, Value>,
+}
+
+/// A response the client sent to a server-to-client request (legacy era).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientResponse {
+    /// The id of the server's request.
+    pub id: RequestId,
+    /// `Ok(result)` or `Err(error)`.
+    pub outcome: Result<Value, ErrorObject>,
+}
+
+/// One decoded message from the client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Incoming {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A response to a server-to-client request.
+    Response(ClientResponse),
+}
+
+/// A message that is not a valid JSON-RPC message: the error response to send back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejected {
+    /// The id, when it could be read; `None` renders as `"id": null`.
+    pub id: Option<RequestId>,
+    /// The error.
+    pub error: ErrorObject,
+}
+
+impl Rejected {
+    fn invalid(id: Option<RequestId>, why: impl Into<String>) -> Self {
+        Self {
+            id,
+            error: ErrorObject::new(
+                codes::INVALID_REQUEST,
+                format!("Invalid Request: {}", why.into()),
+            ),
+        }
+    }
+
+    /// The JSON-RPC error response for this rejection.
+    pub fn to_response(&self) -> Value {
+        error_response(self.id.as_ref(), &self.error)
+    }
+}
+
+impl Incoming {
+    /// Classifies one JSON value (not a batch) as a request, notification or response.
+    ///
+    /// # Errors
+    /// Returns the `-32600 Invalid Request` rejection for anything that is not a valid MCP
+    /// JSON-RPC message: a missing or wrong `jsonrpc`, a `null`, fractional or structured id, a
+    /// non-string method, non-object params.
+    pub fn classify(value: Value) -> Result<Self, Rejected> {
+        let Value::Object(mut obj) = value else {
+            return Err(Rejected::invalid(None, "a message must be a JSON object"));
+        };
+        let raw_id = obj.remove("id");
+        let id = match &raw_id {
+            None => None,
+            Some(v) => match RequestId::from_value(v) {
+                Some(id) => Some(id),
+                None => {
+                    return Err(Rejected::invalid(
+                        None,
+                        "`id` must be a string or an integer, and never null",
+                    ));
+                }
+            },
+        };
+        match obj.get("jsonrpc") {
+            Some(Value::String(v)) if v == JSONRPC_VERSION => {}
+            _ => return Err(Rejected::invalid(id, "`jsonrpc` must be \"2.0\"")),
+        }
+        if let Some(method) = obj.remove("method") {
+            let Value::String(method) = method else {
+                return Err(Rejected::invalid(id, "`method` must be a string"));
+            };
+            let params = match obj.remove("params") {
+                None => Map::new(),
+                Some(Value::Object(map)) => map,
+                Some(_) => return Err(Rejected::invalid(id, "`params` must be an object")),
+            };
+            return Ok(match id {
+                Some(id) => Self::Request(Request { id, method, params }),
+                None => Self::Notification(Notification { method, params }),
+            });
+        }
+        let Some(id) = id else {
+            return Err(Rejected::invalid(
+                None,
+                "a message needs `method`, or `id` with `result` or `error`",
+            ));
+        };
+        match (obj.remove("result"), obj.remove("error")) {
+            (Some(result), None) => Ok(Self::Response(ClientResponse {
+                id,
+                outcome: Ok(result),
+            })),
+            (None, Some(error)) => match serde_json::from_value::<ErrorObject>(error) {
+                Ok(error) => Ok(Self::Response(ClientResponse {
+                    id,
+                    outcome: Err(error),
+                })),
+                Err(_) => Err(Rejected::invalid(
+                    Some(id),
+                    "`error` must have an integer `code` and a `message`",
+                )),
+            },
+            _ => Err(Rejected::invalid(
+                Some(id),
+                "a response needs exactly one of `result` or `error`",
+            )),
+        }
+    }
+}
+
+/// A success response.
+pub fn success_response(id: &RequestId, result: Value) -> Value {
+    json!({ "jsonrpc": JSONRPC_VERSION, "id": id.to_value(), "result": result })
+}
+
+/// An error response; `id: None` renders as `"id": null` (for unreadable requests).
+pub fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
+    json!({
+        "jsonrpc": JSONRPC_VERSION,
+        "id": id.map_or(Value::Null, RequestId::to_value),
+        "error": error,
+    })
+}
+
+/// A notification message.
+pub fn notification(method: &str, params: Value) -> Value {
+    json!({ "jsonrpc": JSONRPC_VERSION, "method": method, "params": params })
+}
+
+/// The `-32700 Parse error` response (always `id: null`).
+pub fn parse_error(detail: impl fmt::Display) -> Value {
+    error_response(
+        None,
+        &ErrorObject::new(codes::PARSE_ERROR, format!("Parse error: {detail}")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_requests_notifications_and_responses() {
+        let r = Incoming::classify(json!({"jsonrpc":"2.0","id":7,"method":"ping"})).unwrap();
+        assert!(matches!(
+            r,
+            Incoming::Request(Request {
+                id: RequestId::Number(7),
+                ..
+            })
+        ));
+        let n = Incoming::classify(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
+            .unwrap();
+        assert!(matches!(n, Incoming::Notification(_)));
+        let c = Incoming::classify(json!({"jsonrpc":"2.0","id":"s1","result":{}})).unwrap();
+        assert!(matches!(c, Incoming::Response(_)));
+    }
+
+    #[test]
+    fn rejects_bad_shapes_with_invalid_request() {
+        for (bad, echoed) in [
+            (json!({"jsonrpc":"2.0","id":null,"method":"ping"}), None),
+            (
+                json!({"jsonrpc":"1.0","id":1,"method":"ping"}),
+                Some(RequestId::Number(1)),
+            ),
+            (json!({"id":1,"method":"ping"}), Some(RequestId::Number(1))),
+            (
+                json!({"jsonrpc":"2.0","id":1,"method":5}),
+                Some(RequestId::Number(1)),
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":1,"method":"x","params":[1]}),
+                Some(RequestId::Number(1)),
+            ),
+            (json!({"jsonrpc":"2.0","id":1.5,"method":"ping"}), None),
+            (json!([1]), None),
+            (json!("hello"), None),
+        ] {
+            let rejected = Incoming::classify(bad.clone()).unwrap_err();
+            assert_eq!(rejected.error.code, codes::INVALID_REQUEST, "{bad}");
+            assert_eq!(rejected.id, echoed, "{bad}");
+        }
+    }
+
+    #[test]
+    fn error_response_with_unknown_id_is_null() {
+        let v = parse_error("eof");
+        assert_eq!(v["id"], Value::Null);
+        assert_eq!(v["error"]["code"], -32700);
+    }
+}

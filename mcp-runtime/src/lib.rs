@@ -1,0 +1,35 @@
+#![doc = include_str!("../README.md")]
+#![deny(clippy::print_stdout)]
+
+pub mod authz;
+pub mod content;
+pub mod context;
+pub mod error;
+pub mod jsonrpc;
+pub mod protocol;
+pub mod registry;
+pub mod telemetry;
+pub mod transport;
+
+pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial};
+pub use content::{Arguments, CallToolResult, Content, IntoCallToolResult, Json, ToolError};
+pub use context::{Caller, CallerOrigin, Extensions, LogLevel, ToolContext};
+pub use error::McpError;
+pub use protocol::{Connection, Era, Implementation, Server, ServerBuilder};
+pub use registry::{Access, Tool, ToolAnnotations, ToolBuilder, ToolRegistry};
+
+/// Everything an application usually needs, in one import.
+pub mod prelude {
+    pub use crate::{
+        CallToolResult, Caller, Content, Json, LogLevel, Server, Tool, ToolContext, ToolError,
+    };
+}
+
+/// Not public API: paths the macros generate code against. May change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+}

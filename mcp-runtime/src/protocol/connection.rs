@@ -1,0 +1,156 @@
+use crate::context::LogLevel;
+use crate::jsonrpc::RequestId;
+use futures::future::{AbortHandle, AbortRegistration};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The state of one client connection: the stdio process, or one legacy HTTP session.
+///
+/// It holds what the legacy handshake negotiated (version, client capabilities, log level) and
+/// the requests in flight, so `notifications/cancelled` can stop them.
+#[derive(Debug)]
+pub struct Connection {
+    id: u64,
+    state: Mutex<LegacyState>,
+    in_flight: Mutex<HashMap<RequestId, AbortHandle>>,
+}
+
+#[derive(Debug, Default)]
+struct LegacyState {
+    protocol_version: Option<String>,
+    initialized: bool,
+    log_level: Option<LogLevel>,
+    client_info: Option<Value>,
+    client_capabilities: Option<Value>,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Connection {
+    /// A fresh connection with no handshake yet.
+    pub fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(LegacyState::default()),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A process-unique number, for logs.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LegacyState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The version the `initialize` handshake settled on, if it happened.
+    pub fn protocol_version(&self) -> Option<String> {
+        self.state().protocol_version.clone()
+    }
+
+    /// Whether the client sent `notifications/initialized`.
+    pub fn is_initialized(&self) -> bool {
+        self.state().initialized
+    }
+
+    /// The client's declared capabilities from `initialize`.
+    pub fn client_capabilities(&self) -> Option<Value> {
+        self.state().client_capabilities.clone()
+    }
+
+    /// Whether JSON-RPC batches are allowed (only in a 2025-03-26 session).
+    pub fn accepts_batches(&self) -> bool {
+        self.state().protocol_version.as_deref() == Some(super::BATCH_VERSION)
+    }
+
+    pub(crate) fn set_handshake(
+        &self,
+        version: &str,
+        client_info: Option<Value>,
+        capabilities: Option<Value>,
+    ) {
+        let mut s = self.state();
+        s.protocol_version = Some(version.to_owned());
+        s.client_info = client_info;
+        s.client_capabilities = capabilities;
+    }
+
+    pub(crate) fn mark_initialized(&self) {
+        self.state().initialized = true;
+    }
+
+    pub(crate) fn log_level(&self) -> Option<LogLevel> {
+        let s = self.state();
+        // Before any `logging/setLevel`, forward informational messages and above.
+        s.protocol_version
+            .as_ref()
+            .map(|_| s.log_level.unwrap_or(LogLevel::Info))
+    }
+
+    pub(crate) fn set_log_level(&self, level: LogLevel) {
+        self.state().log_level = Some(level);
+    }
+
+    /// Registers request `id` as in flight; `None` if a request with that id already is.
+    pub(crate) fn begin(&self, id: &RequestId) -> Option<AbortRegistration> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if map.contains_key(id) {
+            return None;
+        }
+        let (handle, registration) = AbortHandle::new_pair();
+        map.insert(id.clone(), handle);
+        Some(registration)
+    }
+
+    pub(crate) fn finish(&self, id: &RequestId) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Cancels request `id` if it is in flight; returns whether it was.
+    pub fn cancel(&self, id: &RequestId) -> bool {
+        match self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+        {
+            Some(handle) => {
+                handle.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels everything in flight (the client went away).
+    pub fn cancel_all(&self) {
+        for (_, handle) in self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+        {
+            handle.abort();
+        }
+    }
+
+    /// Number of requests in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+}

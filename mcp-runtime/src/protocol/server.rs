@@ -1,0 +1,716 @@
+use super::{
+    Connection, Era, LATEST_LEGACY_VERSION, LEGACY_VERSIONS, MODERN_VERSION, MODERN_VERSIONS,
+    detect_era, meta,
+};
+use crate::authz::{Authorizer, DeclaredScopes};
+use crate::content::Arguments;
+use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
+use crate::error::McpError;
+use crate::jsonrpc::{
+    ErrorObject, Incoming, Notification, Request, RequestId, codes, error_response,
+    success_response,
+};
+use crate::registry::{RegistryError, Tool, ToolRegistry};
+use futures::FutureExt;
+use futures::future::{Abortable, BoxFuture};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// A server's name and version (`serverInfo`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Implementation {
+    /// Machine name.
+    pub name: String,
+    /// Version string.
+    pub version: String,
+    /// Display title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// An MCP server: its tools, its authorizer and its shared state. Cheap to clone.
+///
+/// Transports feed it messages with [`Server::dispatch`] (byte streams and legacy HTTP
+/// sessions) or [`Server::handle_request`] (one request whose era the transport decided).
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: ToolRegistry,
+    authorizer: Arc<dyn Authorizer>,
+    extensions: Arc<Extensions>,
+    page_size: usize,
+    list_ttl_ms: u64,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("info", &self.inner.info)
+            .field("tools", &self.inner.tools.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Server`]; see [`Server::builder`].
+#[must_use = "call .build() to finish the server"]
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: ToolRegistry,
+    errors: Vec<RegistryError>,
+    authorizer: Arc<dyn Authorizer>,
+    extensions: Extensions,
+    page_size: usize,
+    list_ttl_ms: u64,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerBuilder {
+    /// A display title for `serverInfo`.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Instructions for the client's model.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Adds a tool. Definition errors are reported by [`ServerBuilder::build`].
+    pub fn tool(mut self, tool: Result<Tool, RegistryError>) -> Self {
+        match tool.and_then(|t| self.tools.register(t)) {
+            Ok(()) => {}
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Adds several tools.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Result<Tool, RegistryError>>) -> Self {
+        for t in tools {
+            self = self.tool(t);
+        }
+        self
+    }
+
+    /// Shares `value` with every handler ([`ToolContext::state`]).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+
+    /// Replaces the default [`DeclaredScopes`] authorizer (e.g. with a deployment policy).
+    pub fn authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.authorizer = authorizer;
+        self
+    }
+
+    /// Items per `tools/list` page (default 100).
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// `ttlMs` of modern list results (default 60 000).
+    pub fn list_ttl_ms(mut self, ttl: u64) -> Self {
+        self.list_ttl_ms = ttl;
+        self
+    }
+
+    /// The tools registered so far (for checks before building).
+    pub fn registry(&self) -> &ToolRegistry {
+        &self.tools
+    }
+
+    /// Finishes the server.
+    ///
+    /// # Errors
+    /// Every tool definition or registration error, in order.
+    pub fn build(self) -> Result<Server, Vec<RegistryError>> {
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(Server {
+            inner: Arc::new(Inner {
+                info: self.info,
+                instructions: self.instructions,
+                tools: self.tools,
+                authorizer: self.authorizer,
+                extensions: Arc::new(self.extensions),
+                page_size: self.page_size,
+                list_ttl_ms: self.list_ttl_ms,
+            }),
+        })
+    }
+}
+
+/// Where a request came from: its connection (legacy session or stdio process, if any),
+/// the validated caller, and where its notifications go.
+#[derive(Clone, Debug)]
+pub struct RequestScope {
+    /// The connection; `None` for stateless modern HTTP requests.
+    pub connection: Option<Arc<Connection>>,
+    /// The validated caller.
+    pub caller: Arc<Caller>,
+    /// Where notifications for this request go; `None` drops them.
+    pub outbound: Option<Outbound>,
+}
+
+impl Server {
+    /// Starts a server called `name` at `version`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: Implementation {
+                name: name.into(),
+                version: version.into(),
+                title: None,
+            },
+            instructions: None,
+            tools: ToolRegistry::new(),
+            errors: Vec::new(),
+            authorizer: Arc::new(DeclaredScopes),
+            extensions: Extensions::default(),
+            page_size: 100,
+            list_ttl_ms: 60_000,
+        }
+    }
+
+    /// `serverInfo`.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The registered tools.
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.inner.tools
+    }
+
+    /// The authorizer in force.
+    pub fn authorizer(&self) -> &Arc<dyn Authorizer> {
+        &self.inner.authorizer
+    }
+
+    /// Dispatches one decoded JSON value (a message or, in a 2025-03-26 session, a batch)
+    /// arriving on `connection`. Returns the response to send, if any.
+    ///
+    /// Work that must happen in arrival order (handling notifications such as
+    /// `notifications/cancelled`, registering requests as in flight) is done before this
+    /// function returns; the returned future does the rest and can run concurrently with
+    /// later messages.
+    pub fn dispatch(
+        &self,
+        connection: &Arc<Connection>,
+        message: Value,
+        caller: &Arc<Caller>,
+        outbound: &Outbound,
+    ) -> BoxFuture<'static, Option<Value>> {
+        let scope = RequestScope {
+            connection: Some(connection.clone()),
+            caller: caller.clone(),
+            outbound: Some(outbound.clone()),
+        };
+        match message {
+            Value::Array(items) => {
+                if !connection.accepts_batches() {
+                    let error = ErrorObject::new(
+                        codes::INVALID_REQUEST,
+                        "Invalid Request: JSON-RPC batches are accepted only in a 2025-03-26 session",
+                    );
+                    return futures::future::ready(Some(error_response(None, &error))).boxed();
+                }
+                if items.is_empty() {
+                    let error =
+                        ErrorObject::new(codes::INVALID_REQUEST, "Invalid Request: empty batch");
+                    return futures::future::ready(Some(error_response(None, &error))).boxed();
+                }
+                let futures: Vec<_> = items
+                    .into_iter()
+                    .map(|item| self.dispatch_one(item, &scope, true))
+                    .collect();
+                async move {
+                    let responses: Vec<Value> = futures::future::join_all(futures)
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    (!responses.is_empty()).then_some(Value::Array(responses))
+                }
+                .boxed()
+            }
+            single => self.dispatch_one(single, &scope, false),
+        }
+    }
+
+    fn dispatch_one(
+        &self,
+        message: Value,
+        scope: &RequestScope,
+        in_batch: bool,
+    ) -> BoxFuture<'static, Option<Value>> {
+        let incoming = match Incoming::classify(message) {
+            Ok(m) => m,
+            Err(rejected) => return futures::future::ready(Some(rejected.to_response())).boxed(),
+        };
+        match incoming {
+            Incoming::Notification(n) => {
+                self.handle_notification(scope.connection.as_deref(), &n);
+                futures::future::ready(None).boxed()
+            }
+            Incoming::Response(r) => {
+                tracing::debug!(id = %r.id, "ignoring a response to an unknown server request");
+                futures::future::ready(None).boxed()
+            }
+            Incoming::Request(request) => {
+                if in_batch && request.method == "initialize" {
+                    let e = McpError::InvalidRequest(
+                        "`initialize` must not be part of a batch".to_owned(),
+                    );
+                    return futures::future::ready(Some(error_response(
+                        Some(&request.id),
+                        &e.to_error_object(),
+                    )))
+                    .boxed();
+                }
+                // The handshake and the session's log level change how later messages are
+                // handled, so they take effect in arrival order, before the next message is read.
+                if matches!(request.method.as_str(), "initialize" | "logging/setLevel")
+                    && detect_era(&request.method, &request.params) == Era::Legacy
+                {
+                    let response = self.respond_now(&request, scope);
+                    return futures::future::ready(Some(response)).boxed();
+                }
+                let Some(connection) = scope.connection.clone() else {
+                    let server = self.clone();
+                    let scope = scope.clone();
+                    return async move { Some(server.respond(request, &scope).await) }.boxed();
+                };
+                let Some(registration) = connection.begin(&request.id) else {
+                    let e = McpError::InvalidRequest(format!(
+                        "request id {} is already in use",
+                        request.id
+                    ));
+                    return futures::future::ready(Some(error_response(
+                        Some(&request.id),
+                        &e.to_error_object(),
+                    )))
+                    .boxed();
+                };
+                let server = self.clone();
+                let scope = scope.clone();
+                async move {
+                    let id = request.id.clone();
+                    let outcome =
+                        Abortable::new(server.respond(request, &scope), registration).await;
+                    connection.finish(&id);
+                    match outcome {
+                        Ok(response) => Some(response),
+                        Err(_aborted) => {
+                            tracing::debug!(%id, "request cancelled; no response is sent");
+                            None
+                        }
+                    }
+                }
+                .boxed()
+            }
+        }
+    }
+
+    fn respond_now(&self, request: &Request, scope: &RequestScope) -> Value {
+        let outcome = match request.method.as_str() {
+            "initialize" => self.initialize(&request.params, scope.connection.as_deref()),
+            _ => self.set_log_level(&request.params, scope.connection.as_deref()),
+        };
+        match outcome {
+            Ok(result) => success_response(&request.id, result),
+            Err(error) => error_response(Some(&request.id), &error.to_error_object()),
+        }
+    }
+
+    fn set_log_level(
+        &self,
+        params: &Map<String, Value>,
+        connection: Option<&Connection>,
+    ) -> Result<Value, McpError> {
+        let connection = connection
+            .filter(|c| c.protocol_version().is_some())
+            .ok_or_else(not_initialized)?;
+        let level = params
+            .get("level")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let level: LogLevel = level.parse().map_err(McpError::invalid_params)?;
+        connection.set_log_level(level);
+        Ok(json!({}))
+    }
+
+    async fn respond(&self, request: Request, scope: &RequestScope) -> Value {
+        let id = request.id.clone();
+        let era = detect_era(&request.method, &request.params);
+        match self.handle_request(request, era, scope).await {
+            Ok(result) => success_response(&id, result),
+            Err(error) => error_response(Some(&id), &error.to_error_object()),
+        }
+    }
+
+    /// Handles a notification from the client.
+    pub fn handle_notification(
+        &self,
+        connection: Option<&Connection>,
+        notification: &Notification,
+    ) {
+        match notification.method.as_str() {
+            "notifications/initialized" => {
+                if let Some(c) = connection {
+                    c.mark_initialized();
+                }
+            }
+            "notifications/cancelled" => {
+                let id = notification
+                    .params
+                    .get("requestId")
+                    .and_then(RequestId::from_value);
+                match (id, connection) {
+                    (Some(id), Some(c)) => {
+                        let found = c.cancel(&id);
+                        tracing::debug!(%id, found, "cancellation requested");
+                    }
+                    _ => tracing::debug!("ignoring an invalid or unroutable cancellation"),
+                }
+            }
+            other => tracing::debug!(method = other, "ignoring notification"),
+        }
+    }
+
+    /// Handles one request under `era`, returning the `result` object or a typed error.
+    ///
+    /// Modern requests are validated (`_meta` fields, version) and their results carry
+    /// `resultType` and `serverInfo`.
+    ///
+    /// # Errors
+    /// The [`McpError`] the transport renders.
+    pub async fn handle_request(
+        &self,
+        request: Request,
+        era: Era,
+        scope: &RequestScope,
+    ) -> Result<Value, McpError> {
+        match era {
+            Era::Modern => self.handle_modern(request, scope).await,
+            Era::Legacy => self.handle_legacy(request, scope).await,
+        }
+    }
+
+    async fn handle_modern(
+        &self,
+        request: Request,
+        scope: &RequestScope,
+    ) -> Result<Value, McpError> {
+        let meta = validate_modern_meta(&request.params)?;
+        let mut result = match request.method.as_str() {
+            "server/discover" => self.discover(),
+            "tools/list" => self.list_tools(&request.params, scope, Era::Modern)?,
+            "tools/call" => self.call_tool(&request, scope, meta.log_level).await?,
+            other => return Err(McpError::MethodNotFound(other.to_owned())),
+        };
+        let obj = result.as_object_mut().expect("results are objects");
+        obj.insert("resultType".into(), json!("complete"));
+        let meta_obj = obj.entry("_meta").or_insert_with(|| json!({}));
+        if let Some(m) = meta_obj.as_object_mut() {
+            m.insert(meta::SERVER_INFO.into(), json!(self.inner.info));
+        }
+        Ok(result)
+    }
+
+    async fn handle_legacy(
+        &self,
+        request: Request,
+        scope: &RequestScope,
+    ) -> Result<Value, McpError> {
+        let connection = scope.connection.as_deref();
+        match request.method.as_str() {
+            "initialize" => return self.initialize(&request.params, connection),
+            "ping" => return Ok(json!({})),
+            _ => {}
+        }
+        let Some(connection) = connection.filter(|c| c.protocol_version().is_some()) else {
+            return Err(not_initialized());
+        };
+        match request.method.as_str() {
+            "logging/setLevel" => self.set_log_level(&request.params, Some(connection)),
+            "tools/list" => self.list_tools(&request.params, scope, Era::Legacy),
+            "tools/call" => {
+                self.call_tool(&request, scope, connection.log_level())
+                    .await
+            }
+            other => Err(McpError::MethodNotFound(other.to_owned())),
+        }
+    }
+
+    fn capabilities(&self) -> Value {
+        json!({ "tools": { "listChanged": false }, "logging": {} })
+    }
+
+    fn initialize(
+        &self,
+        params: &Map<String, Value>,
+        connection: Option<&Connection>,
+    ) -> Result<Value, McpError> {
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                McpError::invalid_params("`initialize` needs `protocolVersion` (a string)")
+            })?;
+        let version = if LEGACY_VERSIONS.contains(&requested) {
+            requested
+        } else {
+            LATEST_LEGACY_VERSION
+        };
+        if let Some(c) = connection {
+            if c.protocol_version().is_some() {
+                return Err(McpError::InvalidRequest(
+                    "the session is already initialized".to_owned(),
+                ));
+            }
+            c.set_handshake(
+                version,
+                params.get("clientInfo").cloned(),
+                params.get("capabilities").cloned(),
+            );
+        }
+        tracing::info!(
+            requested,
+            negotiated = version,
+            "legacy session initialized"
+        );
+        let mut result = json!({
+            "protocolVersion": version,
+            "capabilities": self.capabilities(),
+            "serverInfo": self.inner.info,
+        });
+        if let Some(i) = &self.inner.instructions {
+            result["instructions"] = json!(i);
+        }
+        Ok(result)
+    }
+
+    fn discover(&self) -> Value {
+        let mut result = json!({
+            "supportedVersions": MODERN_VERSIONS,
+            "capabilities": self.capabilities(),
+            "ttlMs": self.inner.list_ttl_ms,
+            "cacheScope": "public",
+        });
+        if let Some(i) = &self.inner.instructions {
+            result["instructions"] = json!(i);
+        }
+        result
+    }
+
+    fn list_tools(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+        era: Era,
+    ) -> Result<Value, McpError> {
+        let offset = match params.get("cursor") {
+            None | Some(Value::Null) => 0,
+            Some(Value::String(c)) => decode_cursor(c).ok_or_else(|| {
+                McpError::invalid_params(format!(
+                    "Invalid cursor `{c}`: use a `nextCursor` from an earlier page"
+                ))
+            })?,
+            Some(_) => return Err(McpError::invalid_params("`cursor` must be a string")),
+        };
+        let authorizer = &self.inner.authorizer;
+        let visible: Vec<&Arc<Tool>> = self
+            .inner
+            .tools
+            .iter()
+            .filter(|t| authorizer.is_visible(&scope.caller, t))
+            .collect();
+        if offset > visible.len() {
+            return Err(McpError::invalid_params(
+                "Invalid cursor: past the end of the list",
+            ));
+        }
+        let end = (offset + self.inner.page_size).min(visible.len());
+        let tools: Vec<Value> = visible[offset..end].iter().map(|t| t.to_json()).collect();
+        let mut result = json!({ "tools": tools });
+        if end < visible.len() {
+            result["nextCursor"] = json!(encode_cursor(end));
+        }
+        if era == Era::Modern {
+            result["ttlMs"] = json!(self.inner.list_ttl_ms);
+            result["cacheScope"] = json!(authorizer.list_cache_scope().as_str());
+        }
+        Ok(result)
+    }
+
+    async fn call_tool(
+        &self,
+        request: &Request,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+    ) -> Result<Value, McpError> {
+        let params = &request.params;
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| McpError::invalid_params("`tools/call` needs `name` (a string)"))?;
+        let tool = self
+            .inner
+            .tools
+            .get(name)
+            .ok_or_else(|| McpError::InvalidParams {
+                message: format!("Unknown tool: {name}"),
+                data: Some(json!({ "name": name })),
+            })?
+            .clone();
+        self.inner.authorizer.authorize_call(&scope.caller, &tool)?;
+        let arguments: Arguments = match params.get("arguments") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(a)) => a.clone(),
+            Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
+        };
+        let args_value = Value::Object(arguments);
+        if let Err(why) = tool.validate_arguments(&args_value) {
+            return Err(McpError::InvalidParams {
+                message: format!("Invalid arguments for tool {name}: {why}"),
+                data: Some(json!({ "tool": name })),
+            });
+        }
+        let Value::Object(arguments) = args_value else {
+            unreachable!("checked above")
+        };
+        let progress_token = params
+            .get("_meta")
+            .and_then(|m| m.get("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
+            .cloned();
+        let ctx = ToolContext::builder(scope.caller.clone(), request.id.clone(), name)
+            .progress_token(progress_token)
+            .log_level(log_level)
+            .outbound(scope.outbound.clone())
+            .extensions(self.inner.extensions.clone())
+            .build();
+        let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
+            .catch_unwind()
+            .await;
+        match outcome {
+            Ok(Ok(result)) => {
+                Ok(serde_json::to_value(result).map_err(|e| McpError::Internal(e.to_string()))?)
+            }
+            Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
+                message: format!("Invalid arguments for tool {name}: {}", error.message()),
+                data: Some(json!({ "tool": name })),
+            }),
+            Ok(Err(error)) => Ok(
+                json!({ "content": [{ "type": "text", "text": error.message() }], "isError": true }),
+            ),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(tool = name, panic = %what, "tool handler panicked");
+                Ok(json!({
+                    "content": [{ "type": "text", "text": format!("The tool `{name}` failed unexpectedly (internal error).") }],
+                    "isError": true
+                }))
+            }
+        }
+    }
+}
+
+fn not_initialized() -> McpError {
+    McpError::InvalidRequest(
+        "the session is not initialized: send `initialize` first (or per-request `_meta` for protocol 2026-07-28)"
+            .to_owned(),
+    )
+}
+
+/// The validated modern `_meta` of one request.
+#[derive(Debug)]
+struct ModernMeta {
+    log_level: Option<LogLevel>,
+}
+
+fn validate_modern_meta(params: &Map<String, Value>) -> Result<ModernMeta, McpError> {
+    let missing = |field: &str| McpError::InvalidParams {
+        message: format!("Invalid params: missing required `_meta` field `{field}`"),
+        data: Some(json!({ "missing": field })),
+    };
+    let Some(meta) = params.get("_meta").and_then(Value::as_object) else {
+        return Err(missing(meta::PROTOCOL_VERSION));
+    };
+    let version = match meta.get(meta::PROTOCOL_VERSION) {
+        Some(Value::String(v)) => v,
+        Some(_) => {
+            return Err(McpError::invalid_params(format!(
+                "`{}` must be a string",
+                meta::PROTOCOL_VERSION
+            )));
+        }
+        None => return Err(missing(meta::PROTOCOL_VERSION)),
+    };
+    match meta.get(meta::CLIENT_CAPABILITIES) {
+        Some(Value::Object(_)) => {}
+        Some(_) => {
+            return Err(McpError::invalid_params(format!(
+                "`{}` must be an object",
+                meta::CLIENT_CAPABILITIES
+            )));
+        }
+        None => return Err(missing(meta::CLIENT_CAPABILITIES)),
+    }
+    if version != MODERN_VERSION {
+        return Err(McpError::UnsupportedProtocolVersion {
+            supported: MODERN_VERSIONS.iter().map(|v| (*v).to_owned()).collect(),
+            requested: version.clone(),
+        });
+    }
+    let log_level = match meta.get(meta::LOG_LEVEL) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(l)) => Some(l.parse::<LogLevel>().map_err(McpError::invalid_params)?),
+        Some(_) => {
+            return Err(McpError::invalid_params(format!(
+                "`{}` must be a string",
+                meta::LOG_LEVEL
+            )));
+        }
+    };
+    Ok(ModernMeta { log_level })
+}
+
+const CURSOR_PREFIX: &str = "tl1.";
+
+fn encode_cursor(offset: usize) -> String {
+    format!("{CURSOR_PREFIX}{offset}")
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let digits = cursor.strip_prefix(CURSOR_PREFIX)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}

@@ -1,0 +1,4 @@
+//! Transports: how messages reach the dispatcher. The deployment picks one; the application
+//! code is the same.
+
+pub mod stdio;
