@@ -1,1 +1,201 @@
-//! End-to-end tests live in `tests/tests/`.
+//! Helpers for the end-to-end tests: find (and build) the real binaries, spawn them, and talk
+//! to them over their real transports.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// How long a test waits for one message before failing.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// The repository's `policy.toml`.
+pub fn root_policy() -> PathBuf {
+    workspace_root().join("policy.toml")
+}
+
+/// Builds the workspace binary `bin` of package `package` once per test process and returns
+/// its path.
+pub fn binary(package: &str, bin: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let path = target.join("debug").join(bin);
+    if !built.iter().any(|b| b == bin) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", package, "--bin", bin])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {package}/{bin} failed");
+        built.push(bin.to_owned());
+    }
+    path
+}
+
+/// The `technova` binary.
+pub fn technova() -> PathBuf {
+    binary("technova", "technova")
+}
+
+/// A child process spoken to over newline-delimited JSON-RPC on stdin/stdout.
+#[derive(Debug)]
+pub struct StdioPeer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl StdioPeer {
+    /// Spawns `program args…` with piped stdio; stderr is collected for [`StdioPeer::stderr`].
+    pub fn spawn(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .current_dir(workspace_root());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", program.display()));
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = err_lines.next_line().await {
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Self {
+            child,
+            stdin,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Spawns `technova serve` with extra arguments.
+    pub fn technova(args: &[&str]) -> Self {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        Self::spawn(&technova(), &all, &[])
+    }
+
+    /// Writes raw bytes (a newline is not added).
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).await.expect("write to child");
+        stdin.flush().await.expect("flush");
+    }
+
+    /// Writes one message as a line.
+    pub async fn send(&mut self, message: &Value) {
+        let mut line = serde_json::to_vec(message).expect("json");
+        line.push(b'\n');
+        self.send_raw(&line).await;
+    }
+
+    /// Reads the next line from stdout as JSON; panics on timeout, EOF or non-JSON output.
+    pub async fn recv(&mut self) -> Value {
+        let line = tokio::time::timeout(TIMEOUT, self.stdout.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no message within {TIMEOUT:?}; stderr:\n{}", self.stderr()))
+            .expect("read stdout")
+            .unwrap_or_else(|| panic!("stdout closed; stderr:\n{}", self.stderr()));
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line:?}"))
+    }
+
+    /// Reads messages until the response with `id`; returns it and the notifications before it.
+    pub async fn recv_response(&mut self, id: &Value) -> (Value, Vec<Value>) {
+        let mut notes = Vec::new();
+        loop {
+            let message = self.recv().await;
+            if message.get("id") == Some(id) && message.get("method").is_none() {
+                return (message, notes);
+            }
+            notes.push(message);
+        }
+    }
+
+    /// Sends a request and waits for its response.
+    pub async fn request(&mut self, id: i64, method: &str, params: Value) -> Value {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+        self.recv_response(&json!(id)).await.0
+    }
+
+    /// Performs the legacy handshake with `version`; returns the `initialize` result.
+    pub async fn initialize(&mut self, version: &str) -> Value {
+        let response = self
+            .request(
+                0,
+                "initialize",
+                json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}),
+            )
+            .await;
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        response["result"].clone()
+    }
+
+    /// Closes stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Waits for the process to exit.
+    pub async fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("process did not exit within {limit:?}"))
+            .expect("wait")
+    }
+
+    /// Everything the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// The `_meta` a 2026-07-28 request carries.
+pub fn modern_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "e2e", "version": "1"}
+    })
+}
+
+/// Merges `_meta` for a modern request into `params`.
+pub fn modern(mut params: Value) -> Value {
+    params["_meta"] = modern_meta();
+    params
+}
