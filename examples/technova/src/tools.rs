@@ -50,7 +50,7 @@ fn get_order_status() -> Result<Tool, RegistryError> {
         .open_world(false)
         .handler(|ctx, args| async move {
             let id = str_arg(&args, "order_id").unwrap_or_default();
-            let order = store(&ctx)?.get(id).ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
+            let order = store(&ctx)?.get(id)?.ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
             let mut out = json!({ "id": order.id, "status": order.status, "item": order.item });
             if let Some(t) = order.tracking {
                 out["tracking"] = json!(t);
@@ -77,7 +77,7 @@ fn list_orders() -> Result<Tool, RegistryError> {
         .open_world(false)
         .handler(|ctx, args| async move {
             let status = str_arg(&args, "status").and_then(OrderStatus::parse);
-            let orders = store(&ctx)?.list(str_arg(&args, "customer"), status);
+            let orders = store(&ctx)?.list(str_arg(&args, "customer"), status)?;
             Ok(CallToolResult::structured(json!({ "orders": orders, "count": orders.len() })))
         })
         .build()
@@ -128,7 +128,7 @@ fn export_orders_report() -> Result<Tool, RegistryError> {
         .open_world(false)
         .handler(|ctx, args| async move {
             let step = Duration::from_millis(args.get("step_ms").and_then(Value::as_u64).unwrap_or(200));
-            let orders = store(&ctx)?.list(None, None);
+            let orders = store(&ctx)?.list(None, None)?;
             let total = orders.len();
             ctx.log(LogLevel::Info, format!("building a report over {total} orders"));
             let mut counts = std::collections::BTreeMap::<String, usize>::new();
