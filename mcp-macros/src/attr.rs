@@ -33,6 +33,8 @@ pub(crate) struct ToolAttr {
     pub(crate) krate: Option<Spanned<Path>>,
     /// The later of `scopes` and `public`, when both are given.
     pub(crate) access_conflict: Option<Span>,
+    /// Some key could not be parsed (so what seems missing may just be misspelt).
+    pub(crate) malformed: bool,
 }
 
 const TOOL_KEYS: &[&str] = &[
@@ -50,6 +52,7 @@ const TOOL_KEYS: &[&str] = &[
 
 /// Parses the arguments of `#[tool(...)]`.
 pub(crate) fn parse_tool_attr(cx: &Ctxt, tokens: proc_macro2::TokenStream) -> ToolAttr {
+    let errors_before = cx.error_count();
     let mut out = ToolAttr::default();
     let parser = |input: ParseStream<'_>| {
         parse_keys(cx, input, "tool", TOOL_KEYS, |key, input| {
@@ -90,6 +93,7 @@ pub(crate) fn parse_tool_attr(cx: &Ctxt, tokens: proc_macro2::TokenStream) -> To
     if let Err(e) = parser.parse2(tokens) {
         cx.syn_error(e);
     }
+    out.malformed = cx.error_count() > errors_before;
     out
 }
 

@@ -34,6 +34,11 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
+    /// How many errors were recorded so far.
+    pub(crate) fn error_count(&self) -> usize {
+        self.errors.borrow().len()
+    }
+
     /// Whether anything was recorded so far.
     pub(crate) fn has_errors(&self) -> bool {
         !self.errors.borrow().is_empty()

@@ -130,6 +130,7 @@ pub(crate) fn tool_def(
             );
             Access::Public
         }
+        (None, None) if attr.malformed => Access::Public,
         (None, None) => {
             cx.error_at(
                 attr_span,
