@@ -1,11 +1,12 @@
 //! TechNova's order book. (An in-memory store seeded with sample orders.)
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// Where an order is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Paid, not yet packed.
@@ -21,6 +22,17 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// The wire name (`"shipped"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
     /// Parses a status name.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -35,7 +47,7 @@ impl OrderStatus {
 }
 
 /// One order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Order {
     /// e.g. `TN-1001`.
     pub id: String,
