@@ -153,13 +153,14 @@ pub(crate) fn tool_def(
             hints.push((key, v.value));
         }
     }
-    if let (Some(ro), Some(d)) = (&attr.read_only, &attr.destructive) {
-        if ro.value && d.value {
-            cx.error_at(
-                d.key,
-                "a `read_only` tool cannot be `destructive`; remove one of the two hints",
-            );
-        }
+    if let (Some(ro), Some(d)) = (&attr.read_only, &attr.destructive)
+        && ro.value
+        && d.value
+    {
+        cx.error_at(
+            d.key,
+            "a `read_only` tool cannot be `destructive`; remove one of the two hints",
+        );
     }
 
     // The signature.
