@@ -305,12 +305,22 @@ pub(crate) fn tool_def(
             );
         }
         arg_seen.push(name.clone());
+        let doc = doc_text(&pat_ty.attrs);
+        let description = match (arg.description, doc.is_empty()) {
+            (Some(d), true) => Some(d.value.value()),
+            (None, false) => Some(doc),
+            (None, true) => None,
+            (Some(d), false) => {
+                cx.error_at(
+                    d.key,
+                    "this argument has both a doc comment and a `description`; keep one of them",
+                );
+                None
+            }
+        };
         params.push(Param {
             ty,
-            kind: ParamKind::Arg {
-                name,
-                description: arg.description.map(|d| d.value.value()),
-            },
+            kind: ParamKind::Arg { name, description },
         });
     }
 

@@ -190,11 +190,13 @@ fn is_tool_attr(attr: &syn::Attribute) -> bool {
         .is_some_and(|s| s.ident == "tool")
 }
 
-/// Removes our `#[arg(...)]` helper attributes, which the compiler would not know.
+/// Removes our `#[arg(...)]` helper attributes and parameter doc comments (both read into the
+/// schema), which the compiler would not accept on parameters.
 fn strip_arg_attrs(sig: &mut syn::Signature) {
     for input in &mut sig.inputs {
         if let syn::FnArg::Typed(p) = input {
-            p.attrs.retain(|a| !attr::is_arg_attr(a));
+            p.attrs
+                .retain(|a| !attr::is_arg_attr(a) && !a.path().is_ident("doc"));
         }
     }
 }

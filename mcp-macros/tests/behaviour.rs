@@ -34,6 +34,20 @@ async fn get_order_status(
     }))
 }
 
+/// Counts.
+#[tool(public)]
+async fn count(
+    /// Count up to this number.
+    ///
+    /// At most 10.
+    up_to: u8,
+) -> String {
+    (1..=up_to.min(10))
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Who is calling.
 #[tool(public, name = "whoami")]
 async fn who(caller: &Caller, ctx: &ToolContext) -> String {
@@ -96,6 +110,7 @@ fn server() -> (Server, Arc<Orders>) {
     let server = Server::builder("test", "1.0")
         .tool(get_order_status_tool())
         .tool(who_tool())
+        .tool(count_tool())
         .tool(search_tool())
         .tool(failing_tool())
         .tool(prefixed_tool())
@@ -216,6 +231,11 @@ fn optional_renamed_and_flattened_arguments() {
     assert_eq!(
         search["properties"]["customer"]["description"],
         "Only this customer."
+    );
+    let count = listed(&server, "count")["inputSchema"].clone();
+    assert_eq!(
+        count["properties"]["up_to"]["description"],
+        "Count up to this number.\n\nAt most 10."
     );
     // Context parameters are not arguments.
     let prefixed = listed(&server, "prefixed")["inputSchema"].clone();
