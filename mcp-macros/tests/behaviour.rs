@@ -48,6 +48,24 @@ async fn count(
         .join(" ")
 }
 
+/// The server's own credentials for a backend, injected by type (never the caller's token).
+#[derive(Clone)]
+struct BackendKey(&'static str);
+
+impl<'a> mcp_runtime::extract::FromToolContext<'a> for BackendKey {
+    fn from_tool_context(ctx: &'a ToolContext) -> Result<Self, ToolError> {
+        ctx.state::<BackendKey>()
+            .cloned()
+            .ok_or_else(|| ToolError::new("no backend key"))
+    }
+}
+
+/// Uses the backend.
+#[tool(public)]
+async fn backend(#[arg(context)] key: BackendKey, query: String) -> String {
+    format!("{query} with {}", key.0)
+}
+
 /// Who is calling.
 #[tool(public, name = "whoami")]
 async fn who(caller: &Caller, ctx: &ToolContext) -> String {
@@ -111,6 +129,8 @@ fn server() -> (Server, Arc<Orders>) {
         .tool(get_order_status_tool())
         .tool(who_tool())
         .tool(count_tool())
+        .tool(backend_tool())
+        .state(BackendKey("k-123"))
         .tool(search_tool())
         .tool(failing_tool())
         .tool(prefixed_tool())
@@ -271,6 +291,13 @@ async fn context_state_and_arguments_are_passed() {
     let (server, orders) = server();
     let response = call(&server, &[], "whoami", json!({})).await;
     assert_eq!(response["result"]["content"][0]["text"], "alice via whoami");
+
+    let response = call(&server, &[], "backend", json!({ "query": "q" })).await;
+    assert_eq!(response["result"]["content"][0]["text"], "q with k-123");
+    assert_eq!(
+        listed(&server, "backend")["inputSchema"]["required"],
+        json!(["query"])
+    );
 
     let response = call(&server, &[], "prefixed", json!({ "text": "hi" })).await;
     assert_eq!(response["result"]["content"][0]["text"], "> hi");
