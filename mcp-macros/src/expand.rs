@@ -81,8 +81,8 @@ pub(crate) fn tool_expr(
         };
         bindings.push(quote! {
             let #var = match #extract {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(error) => return ::core::result::Result::Err(error),
+                ::core::result::Result::Ok(__mcp_value) => __mcp_value,
+                ::core::result::Result::Err(__mcp_error) => return ::core::result::Result::Err(__mcp_error),
             };
         });
         args.push(var);

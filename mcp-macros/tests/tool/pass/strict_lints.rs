@@ -21,6 +21,12 @@ pub async fn get_order_status(ctx: &ToolContext, order_id: String) -> Result<Str
     Ok(format!("{} {order_id}", ctx.tool_name()))
 }
 
+/// Tell the time.
+#[tool(public)]
+pub async fn now() -> &'static str {
+    "12:00"
+}
+
 /// A service.
 #[derive(Debug)]
 pub struct Orders;
@@ -36,5 +42,6 @@ impl Orders {
 
 fn main() {
     drop(get_order_status_tool());
+    drop(now_tool());
     drop(std::sync::Arc::new(Orders).tools());
 }

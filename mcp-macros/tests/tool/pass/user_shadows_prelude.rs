@@ -1,5 +1,5 @@
 //! The expansion names nothing from the prelude unqualified.
-#![allow(dead_code)]
+#![allow(dead_code, non_upper_case_globals)]
 
 use mcp_runtime::{Json, ToolError};
 use mcp_runtime::{tool, tools};
@@ -16,6 +16,11 @@ struct String;
 mod core_shadow {}
 mod __private {}
 fn unreachable() {}
+// Names a careless expansion might bind in a pattern.
+const value: u8 = 0;
+const error: u8 = 0;
+const ctx: u8 = 0;
+const args: u8 = 0;
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
 struct Status {
