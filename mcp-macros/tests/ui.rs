@@ -22,8 +22,35 @@ fn check_toolchain() {
     );
 }
 
-fn run_ui_tests(dir: &str) {
+/// Every fail case has its expected diagnostic beside it, and a glob that matches nothing
+/// cannot pass for a green suite.
+fn check_cases(dir: &str, min_fail_cases: usize) {
+    let fail_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir)
+        .join("fail");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&fail_dir).expect("the fail directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            cases += 1;
+            assert!(
+                path.with_extension("stderr").exists() || std::env::var_os("TRYBUILD").is_some(),
+                "{} has no .stderr; generate it with TRYBUILD=overwrite and review it",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        cases >= min_fail_cases,
+        "only {cases} compile-fail cases in {}",
+        fail_dir.display()
+    );
+}
+
+fn run_ui_tests(dir: &str, min_fail_cases: usize) {
     check_toolchain();
+    check_cases(dir, min_fail_cases);
     let t = trybuild::TestCases::new();
     t.compile_fail(format!("tests/{dir}/fail/*.rs"));
     t.pass(format!("tests/{dir}/pass/*.rs"));
@@ -31,5 +58,5 @@ fn run_ui_tests(dir: &str) {
 
 #[test]
 fn ui_tool() {
-    run_ui_tests("tool");
+    run_ui_tests("tool", 40);
 }
