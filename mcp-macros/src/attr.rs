@@ -118,7 +118,7 @@ pub(crate) fn parse_tools_attr(cx: &Ctxt, tokens: proc_macro2::TokenStream) -> O
 pub(crate) struct ArgAttr {
     pub(crate) description: Option<Spanned<LitStr>>,
     pub(crate) rename: Option<Spanned<LitStr>>,
-    pub(crate) context: Option<Spanned<()>>,
+    pub(crate) context: Option<Spanned<bool>>,
     pub(crate) flatten: Option<Spanned<()>>,
 }
 
@@ -145,11 +145,8 @@ pub(crate) fn parse_arg_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ArgAttr {
                     "description" => set(cx, &mut out.description, key, lit_str_value(input, key)?),
                     // #[arg(rename = "orderId")]
                     "rename" => set(cx, &mut out.rename, key, lit_str_value(input, key)?),
-                    // #[arg(context)]
-                    "context" => {
-                        no_value(input, key)?;
-                        set(cx, &mut out.context, key, ());
-                    }
+                    // #[arg(context)] or #[arg(context = false)]
+                    "context" => set(cx, &mut out.context, key, flag_value(input)?),
                     // #[arg(flatten)]
                     "flatten" => {
                         no_value(input, key)?;

@@ -223,7 +223,10 @@ pub(crate) fn tool_def(
             );
             continue;
         }
-        let is_context = arg.context.is_some() || is_context_type(&ty);
+        let is_context = match &arg.context {
+            Some(c) => c.value,
+            None => is_context_type(&ty),
+        };
         if is_context {
             if let Some(d) = &arg.description {
                 cx.error_at(
@@ -383,8 +386,9 @@ fn check_receiver(cx: &Ctxt, r: &syn::Receiver, site: Site) {
     }
 }
 
-/// References, `ToolContext`, `Caller` and `State<T>` are injected; everything else is an
-/// argument (unless marked `#[arg(context)]`).
+/// References, `ToolContext`, `Caller` and `State<T>` (by the last path segment) are
+/// injected; everything else is an argument. `#[arg(context)]` and `#[arg(context = false)]`
+/// override this.
 fn is_context_type(ty: &Type) -> bool {
     match ty {
         Type::Reference(_) => true,

@@ -66,6 +66,20 @@ async fn backend(#[arg(context)] key: BackendKey, query: String) -> String {
     format!("{query} with {}", key.0)
 }
 
+mod geo {
+    /// A US state, an argument despite its name.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    pub(crate) struct State {
+        pub(crate) code: String,
+    }
+}
+
+/// Names a state.
+#[tool(public)]
+async fn state_name(#[arg(context = false)] state: geo::State) -> String {
+    state.code
+}
+
 /// Who is calling.
 #[tool(public, name = "whoami")]
 async fn who(caller: &Caller, ctx: &ToolContext) -> String {
@@ -130,6 +144,7 @@ fn server() -> (Server, Arc<Orders>) {
         .tool(who_tool())
         .tool(count_tool())
         .tool(backend_tool())
+        .tool(state_name_tool())
         .state(BackendKey("k-123"))
         .tool(search_tool())
         .tool(failing_tool())
@@ -298,6 +313,15 @@ async fn context_state_and_arguments_are_passed() {
         listed(&server, "backend")["inputSchema"]["required"],
         json!(["query"])
     );
+
+    let response = call(
+        &server,
+        &[],
+        "state_name",
+        json!({ "state": { "code": "OR" } }),
+    )
+    .await;
+    assert_eq!(response["result"]["content"][0]["text"], "OR");
 
     let response = call(&server, &[], "prefixed", json!({ "text": "hi" })).await;
     assert_eq!(response["result"]["content"][0]["text"], "> hi");

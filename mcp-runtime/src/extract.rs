@@ -97,7 +97,7 @@ impl<'a, T: Clone + Send + Sync + 'static> FromToolContext<'a> for State<T> {
     message = "`{Self}` cannot be an argument of an MCP tool",
     label = "needs `serde::Deserialize` and `schemars::JsonSchema`",
     note = "derive both on your type: `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
-    note = "to inject it from the tool context instead, implement `FromToolContext` and mark the parameter `#[arg(context)]`"
+    note = "to inject it from the tool context instead, mark the parameter `#[arg(context)]` (its type must implement `FromToolContext`)"
 )]
 pub trait ToolArgument: DeserializeOwned + JsonSchema {}
 
