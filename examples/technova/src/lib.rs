@@ -13,10 +13,11 @@ use std::sync::Arc;
 /// # Errors
 /// The tool definition errors, if any tool is misdeclared.
 pub fn server() -> Result<Server, Vec<RegistryError>> {
+    let store = Arc::new(store::Store::with_sample_data());
     Server::builder("technova-orders", env!("CARGO_PKG_VERSION"))
         .title("TechNova order assistant")
         .instructions("Look up, list and cancel TechNova orders. Order ids look like TN-1001.")
-        .tools(tools::all())
-        .state(Arc::new(store::Store::with_sample_data()))
+        .tools(Arc::new(tools::Orders::new(Arc::clone(&store))).tools())
+        .state(store)
         .build()
 }

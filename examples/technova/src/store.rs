@@ -5,12 +5,13 @@
 //! calls are short and serialized behind one connection.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Mutex;
 
 /// Where an order is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Paid, not yet packed.
@@ -51,7 +52,7 @@ impl OrderStatus {
 }
 
 /// One order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Order {
     /// e.g. `TN-1001`.
     pub id: String,

@@ -1,144 +1,169 @@
-//! TechNova's tools, registered with the runtime's builder API.
+//! TechNova's tools: the methods of [`Orders`], declared with `#[tool]`.
+//!
+//! Each tool states the scopes it requires; the argument types describe themselves as JSON
+//! Schema (with the same patterns and limits the server checks before a handler runs).
 
-use crate::store::{OrderStatus, Store};
-use mcp_runtime::registry::RegistryError;
-use mcp_runtime::{CallToolResult, Content, LogLevel, Tool, ToolContext, ToolError};
-use serde_json::{Value, json};
+use crate::store::{Order, OrderStatus, Store};
+use mcp_runtime::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn store(ctx: &ToolContext) -> Result<&Arc<Store>, ToolError> {
-    ctx.state::<Arc<Store>>()
-        .ok_or_else(|| ToolError::new("the order store is not configured"))
+/// An order id such as `TN-1001`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct OrderId(#[schemars(regex(pattern = r"^TN-[0-9]+$"))] pub String);
+
+/// Why a customer cancels (at least three characters).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct CancelReason(#[schemars(length(min = 3))] pub String);
+
+/// The options of `export_orders_report`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportOptions {
+    /// Pause per order, in milliseconds (default 200)
+    #[schemars(range(max = 10_000))]
+    pub step_ms: Option<u64>,
 }
 
-fn str_arg<'a>(args: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a str> {
-    args.get(key).and_then(Value::as_str)
+/// The status of one order, as `get_order_status` reports it.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct OrderStatusReport {
+    /// The order id.
+    pub id: String,
+    /// Where the order is.
+    pub status: OrderStatus,
+    /// What was ordered.
+    pub item: String,
+    /// The carrier's tracking number, once shipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
 }
 
-/// Every TechNova tool.
-pub fn all() -> Vec<Result<Tool, RegistryError>> {
-    vec![
-        get_order_status(),
-        list_orders(),
-        cancel_order(),
-        export_orders_report(),
-    ]
+/// The orders `list_orders` found.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct OrderList {
+    /// The orders, in id order.
+    pub orders: Vec<Order>,
+    /// How many there are.
+    pub count: usize,
 }
 
-fn get_order_status() -> Result<Tool, RegistryError> {
-    Tool::builder("get_order_status")
-        .title("Order status")
-        .description("Look up the shipping status of one order by its id (for example `TN-1001`).")
-        .input_schema(json!({
-            "type": "object",
-            "properties": { "order_id": { "type": "string", "description": "The order id, e.g. TN-1001", "pattern": "^TN-[0-9]+$" } },
-            "required": ["order_id"],
-            "additionalProperties": false
+/// The summary `export_orders_report` builds.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct OrdersReport {
+    /// How many orders were counted.
+    pub orders: usize,
+    /// Orders per status.
+    pub by_status: BTreeMap<String, usize>,
+}
+
+/// The order tools, over one order book.
+#[derive(Debug)]
+pub struct Orders {
+    store: Arc<Store>,
+}
+
+impl Orders {
+    /// The tools over `store`.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+}
+
+#[tools]
+impl Orders {
+    /// Look up the shipping status of one order by its id (for example `TN-1001`).
+    #[tool(
+        scopes = ["orders:read"],
+        title = "Order status",
+        read_only,
+        idempotent,
+        open_world = false
+    )]
+    pub async fn get_order_status(
+        &self,
+        #[arg(description = "The order id, e.g. TN-1001")] order_id: OrderId,
+    ) -> Result<Json<OrderStatusReport>, ToolError> {
+        let id = order_id.0;
+        let order = self
+            .store
+            .get(&id)?
+            .ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
+        Ok(Json(OrderStatusReport {
+            id: order.id,
+            status: order.status,
+            item: order.item,
+            tracking: order.tracking,
         }))
-        .output_schema(json!({
-            "type": "object",
-            "properties": {
-                "id": {"type": "string"}, "status": {"type": "string"}, "item": {"type": "string"},
-                "tracking": {"type": "string"}
-            },
-            "required": ["id", "status", "item"]
-        }))
-        .scopes(["orders:read"])
-        .read_only(true)
-        .idempotent(true)
-        .open_world(false)
-        .handler(|ctx, args| async move {
-            let id = str_arg(&args, "order_id").unwrap_or_default();
-            let order = store(&ctx)?.get(id)?.ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
-            let mut out = json!({ "id": order.id, "status": order.status, "item": order.item });
-            if let Some(t) = order.tracking {
-                out["tracking"] = json!(t);
-            }
-            Ok(CallToolResult::structured(out))
-        })
-        .build()
-}
+    }
 
-fn list_orders() -> Result<Tool, RegistryError> {
-    Tool::builder("list_orders")
-        .title("List orders")
-        .description("List orders, optionally only those of one customer (e-mail) or in one status.")
-        .input_schema(json!({
-            "type": "object",
-            "properties": {
-                "customer": { "type": "string", "description": "Customer e-mail address" },
-                "status": { "type": "string", "enum": ["pending", "processing", "shipped", "delivered", "cancelled"] }
-            },
-            "additionalProperties": false
+    /// List orders, optionally only those of one customer (e-mail) or in one status.
+    #[tool(scopes = ["orders:read"], title = "List orders", read_only, open_world = false)]
+    pub async fn list_orders(
+        &self,
+        #[arg(description = "Customer e-mail address")] customer: Option<String>,
+        #[arg(description = "Only orders in this status")] status: Option<OrderStatus>,
+    ) -> Result<Json<OrderList>, ToolError> {
+        let orders = self.store.list(customer.as_deref(), status)?;
+        Ok(Json(OrderList {
+            count: orders.len(),
+            orders,
         }))
-        .scopes(["orders:read"])
-        .read_only(true)
-        .open_world(false)
-        .handler(|ctx, args| async move {
-            let status = str_arg(&args, "status").and_then(OrderStatus::parse);
-            let orders = store(&ctx)?.list(str_arg(&args, "customer"), status)?;
-            Ok(CallToolResult::structured(json!({ "orders": orders, "count": orders.len() })))
-        })
-        .build()
-}
+    }
 
-fn cancel_order() -> Result<Tool, RegistryError> {
-    Tool::builder("cancel_order")
-        .title("Cancel order")
-        .description("Cancel an order that has not shipped yet. Requires a reason, which is recorded.")
-        .input_schema(json!({
-            "type": "object",
-            "properties": {
-                "order_id": { "type": "string", "pattern": "^TN-[0-9]+$" },
-                "reason": { "type": "string", "minLength": 3, "description": "Why the customer cancels" }
-            },
-            "required": ["order_id", "reason"],
-            "additionalProperties": false
-        }))
-        .scopes(["orders:write"])
-        .destructive(true)
-        .idempotent(false)
-        .open_world(false)
-        .handler(|ctx, args| async move {
-            let id = str_arg(&args, "order_id").unwrap_or_default();
-            let reason = str_arg(&args, "reason").unwrap_or_default();
-            let order = store(&ctx)?.cancel(id, reason)?;
-            tracing::info!(order = %order.id, by = ctx.caller().subject(), "order cancelled");
-            Ok(CallToolResult::success(vec![Content::text(format!("Order {} is cancelled.", order.id))]))
-        })
-        .build()
-}
+    /// Cancel an order that has not shipped yet. Requires a reason, which is recorded.
+    #[tool(
+        scopes = ["orders:write"],
+        title = "Cancel order",
+        destructive,
+        idempotent = false,
+        open_world = false
+    )]
+    pub async fn cancel_order(
+        &self,
+        caller: &Caller,
+        order_id: OrderId,
+        #[arg(description = "Why the customer cancels")] reason: CancelReason,
+    ) -> Result<String, ToolError> {
+        let order = self.store.cancel(&order_id.0, &reason.0)?;
+        tracing::info!(order = %order.id, by = caller.subject(), "order cancelled");
+        Ok(format!("Order {} is cancelled.", order.id))
+    }
 
-fn export_orders_report() -> Result<Tool, RegistryError> {
-    Tool::builder("export_orders_report")
-        .title("Orders report")
-        .description(
-            "Build a summary report of all orders by status. Long-running: reports progress while it works.",
-        )
-        .input_schema(json!({
-            "type": "object",
-            "properties": {
-                "step_ms": { "type": "integer", "minimum": 0, "maximum": 10000, "description": "Pause per order, in milliseconds (default 200)" }
-            },
-            "additionalProperties": false
+    /// Build a summary report of all orders by status. Long-running: reports progress while it works.
+    #[tool(scopes = ["reports:run"], title = "Orders report", read_only, open_world = false)]
+    pub async fn export_orders_report(
+        &self,
+        ctx: &ToolContext,
+        #[arg(flatten)] options: ReportOptions,
+    ) -> Result<Json<OrdersReport>, ToolError> {
+        let step = Duration::from_millis(options.step_ms.unwrap_or(200));
+        let orders = self.store.list(None, None)?;
+        let total = orders.len();
+        ctx.log(
+            LogLevel::Info,
+            format!("building a report over {total} orders"),
+        );
+        let mut by_status = BTreeMap::<String, usize>::new();
+        for (i, order) in orders.iter().enumerate() {
+            tokio::time::sleep(step).await;
+            *by_status
+                .entry(order.status.as_str().to_owned())
+                .or_default() += 1;
+            ctx.progress(
+                (i + 1) as f64,
+                Some(total as f64),
+                Some(&format!("processed {}", order.id)),
+            );
+        }
+        Ok(Json(OrdersReport {
+            orders: total,
+            by_status,
         }))
-        .scopes(["reports:run"])
-        .read_only(true)
-        .open_world(false)
-        .handler(|ctx, args| async move {
-            let step = Duration::from_millis(args.get("step_ms").and_then(Value::as_u64).unwrap_or(200));
-            let orders = store(&ctx)?.list(None, None)?;
-            let total = orders.len();
-            ctx.log(LogLevel::Info, format!("building a report over {total} orders"));
-            let mut counts = std::collections::BTreeMap::<String, usize>::new();
-            for (i, order) in orders.iter().enumerate() {
-                tokio::time::sleep(step).await;
-                let key = serde_json::to_value(order.status)?.as_str().unwrap_or("unknown").to_owned();
-                *counts.entry(key).or_default() += 1;
-                ctx.progress((i + 1) as f64, Some(total as f64), Some(&format!("processed {}", order.id)));
-            }
-            Ok(CallToolResult::structured(json!({ "orders": total, "by_status": counts })))
-        })
-        .build()
+    }
 }

@@ -1,0 +1,9 @@
+use mcp_runtime::prelude::*;
+
+/// Look up one order.
+#[tool(scopes = ["orders:read"], name = "")]
+async fn get_order_status(order_id: String) -> String {
+    order_id
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use mcp_runtime::prelude::*;
+
+struct Orders;
+
+#[tools]
+impl Default for Orders {
+    fn default() -> Self {
+        Orders
+    }
+}
+
+fn main() {}
