@@ -17,10 +17,23 @@ const appScopes = (process.env.AS_SCOPES || 'orders:read orders:write reports:ru
 
 // Machine clients (client_credentials). Each carries identity-provider style claims, so the
 // MCP server's policy can map roles and check tenants.
+// `scope` is what each client may be granted; anything else it asks for is not issued.
 const machineClients = {
-  'support-agent': { secret: 'agent-secret', claims: { tenant: 'technova', realm_access: { roles: ['support-agent'] } } },
-  'support-lead': { secret: 'lead-secret', claims: { tenant: 'technova', realm_access: { roles: ['support-lead'] } } },
-  'other-tenant': { secret: 'other-secret', claims: { tenant: 'globex', realm_access: { roles: ['support-lead'] } } },
+  'support-agent': {
+    secret: 'agent-secret',
+    scope: 'orders:read reports:run tools.read',
+    claims: { tenant: 'technova', realm_access: { roles: ['support-agent'] } },
+  },
+  'support-lead': {
+    secret: 'lead-secret',
+    scope: appScopes.join(' '),
+    claims: { tenant: 'technova', realm_access: { roles: ['support-lead'] } },
+  },
+  'other-tenant': {
+    secret: 'other-secret',
+    scope: appScopes.join(' '),
+    claims: { tenant: 'globex', realm_access: { roles: ['support-lead'] } },
+  },
 };
 
 const { privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -33,7 +46,7 @@ const clients = Object.entries(machineClients).map(([id, c]) => ({
   response_types: [],
   redirect_uris: [],
   token_endpoint_auth_method: 'client_secret_basic',
-  scope: appScopes.join(' '),
+  scope: c.scope,
 }));
 clients.push({
   // A public client for authorization code + PKCE (driven headlessly through the dev login).
