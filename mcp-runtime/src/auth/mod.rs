@@ -21,3 +21,10 @@ pub struct TokenValidation {
     /// issuer when empty).
     pub authorization_servers: Vec<String>,
 }
+
+pub mod challenge;
+pub mod jwks;
+pub mod jwt;
+pub mod metadata;
+
+pub use jwt::{TokenError, TokenValidator};
