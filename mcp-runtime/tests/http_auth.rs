@@ -50,6 +50,7 @@ async fn three_phase_flow_no_token_read_token_step_up() {
         format!(r#"Bearer resource_metadata="{metadata}", scope="orders:read""#)
     );
     assert_eq!(body["error"]["code"], -31001);
+    assert_eq!(body["id"], 1, "the request id is echoed");
 
     // 2. A token for orders:read: the lookup succeeds.
     let read = key.sign(

@@ -281,7 +281,13 @@ pub fn modern(
     method: &str,
     mut params: Value,
 ) -> reqwest::RequestBuilder {
-    params["_meta"] = meta();
+    let mut full = meta();
+    if let Some(extra) = params.get("_meta").and_then(Value::as_object) {
+        for (k, v) in extra {
+            full[k] = v.clone();
+        }
+    }
+    params["_meta"] = full;
     let mut rb = client
         .post(url)
         .header("accept", "application/json, text/event-stream")

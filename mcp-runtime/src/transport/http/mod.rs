@@ -63,7 +63,7 @@ use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_
 use crate::auth::{TokenValidation, TokenValidator};
 use crate::context::Caller;
 use crate::error::McpError;
-use crate::jsonrpc::{Incoming, codes, parse_error, success_response};
+use crate::jsonrpc::{Incoming, RequestId, codes, parse_error, success_response};
 use crate::protocol::{Era, LEGACY_VERSIONS, RequestScope, Server};
 use crate::registry::Access;
 use axum::body::Bytes;
@@ -472,6 +472,7 @@ impl App {
         &self,
         headers: &HeaderMap,
         uri: &Uri,
+        id: Option<&RequestId>,
         scopes: impl FnOnce() -> Vec<String>,
     ) -> Result<Arc<Caller>, Response> {
         let Some(validator) = &self.validator else {
@@ -479,7 +480,7 @@ impl App {
         };
         if query_has_token(uri) {
             return Err(reply::error(
-                None,
+                id,
                 &McpError::InvalidRequest(
                     "access tokens are not accepted in the query string; use the Authorization header".to_owned(),
                 ),
@@ -488,7 +489,7 @@ impl App {
         }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(reply::error(
-                None,
+                id,
                 &McpError::Unauthorized("a bearer token is required".to_owned()),
                 &self.hint(scopes(), false),
             ));
@@ -514,7 +515,7 @@ impl App {
             Err(why) => {
                 tracing::info!(reason = %why, "refusing a bearer token");
                 Err(reply::error(
-                    None,
+                    id,
                     &McpError::Unauthorized(why.to_string()),
                     &self.hint(scopes(), true),
                 ))
@@ -540,8 +541,15 @@ async fn post_mcp(
     body: Bytes,
 ) -> Response {
     let parsed = serde_json::from_slice::<Value>(&body);
+    let id = parsed
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("id"))
+        .and_then(RequestId::from_value);
     let caller = match app
-        .authenticate(&headers, &uri, || app.scopes_for(parsed.as_ref().ok()))
+        .authenticate(&headers, &uri, id.as_ref(), || {
+            app.scopes_for(parsed.as_ref().ok())
+        })
         .await
     {
         Ok(c) => c,
@@ -612,6 +620,10 @@ async fn post_modern(
 
 /// `MCP-Protocol-Version` on a legacy request: absent (taken as 2025-03-26) or a
 /// handshake-era version.
+#[allow(
+    clippy::result_large_err,
+    reason = "the refusal is the response itself, built once on the error path"
+)]
 fn check_legacy_version(headers: &HeaderMap) -> Result<(), Response> {
     match headers::text(headers, headers::PROTOCOL_VERSION) {
         Ok(None) => Ok(()),
@@ -628,6 +640,10 @@ fn check_legacy_version(headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// The session a legacy request names, checked against the caller, or the refusal.
+#[allow(
+    clippy::result_large_err,
+    reason = "the refusal is the response itself, built once on the error path"
+)]
 fn session_for(app: &App, headers: &HeaderMap, caller: &Caller) -> Result<Arc<Session>, Response> {
     let id = match headers::text(headers, headers::SESSION_ID) {
         Ok(Some(id)) => id,
@@ -825,7 +841,9 @@ impl Drop for StreamGuard {
 
 async fn get_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let caller = match app
-        .authenticate(&headers, &uri, || app.server.tools().declared_scopes())
+        .authenticate(&headers, &uri, None, || {
+            app.server.tools().declared_scopes()
+        })
         .await
     {
         Ok(c) => c,
@@ -878,7 +896,9 @@ async fn get_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> R
 
 async fn delete_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let caller = match app
-        .authenticate(&headers, &uri, || app.server.tools().declared_scopes())
+        .authenticate(&headers, &uri, None, || {
+            app.server.tools().declared_scopes()
+        })
         .await
     {
         Ok(c) => c,
