@@ -202,7 +202,13 @@ async fn bad_tokens_get_401_invalid_token() {
     // Within the leeway, and with typ JWT or none, a token is accepted.
     let mut just_expired = good.clone();
     just_expired["exp"] = json!(now() - 5);
+    let mut several_audiences = good.clone();
+    several_audiences["aud"] = json!(["https://other.example.com", srv.resource]);
     for (what, token) in [
+        (
+            "audience list containing ours",
+            key.sign(&several_audiences, Some("at+jwt")),
+        ),
         (
             "expired within leeway",
             key.sign(&just_expired, Some("at+jwt")),

@@ -543,22 +543,45 @@ async fn a_modern_client_disconnect_cancels_the_call() {
 
 #[tokio::test]
 async fn shutdown_drains_calls_in_flight() {
-    let mut srv = plain().await;
-    let http = client();
-    let pending = tokio::spawn(call(&http, &srv.url, 1, "sleepy", json!({"ms": 500})).send());
-    // Wait until the call is being served: the server answers another request first.
-    let r = modern(&http, &srv.url, 2, "server/discover", json!({}))
-        .send()
-        .await
+    let entered = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let (e, r) = (entered.clone(), release.clone());
+    let server = test_server()
+        .tool(
+            Tool::builder("gated")
+                .description("Waits until the test lets it finish.")
+                .public()
+                .handler(move |_ctx, _| {
+                    let (e, r) = (e.clone(), r.clone());
+                    async move {
+                        e.notify_one();
+                        r.notified().await;
+                        Ok(CallToolResult::success(vec![Content::text("finished")]))
+                    }
+                })
+                .build(),
+        )
+        .build()
         .unwrap();
-    assert_eq!(r.status(), 200);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut srv = Running::start(server, |_| {}).await;
+    let http = client();
+    let pending = tokio::spawn(call(&http, &srv.url, 1, "gated", json!({})).send());
+    entered.notified().await;
     srv.shutdown();
+    let mut done = srv.done.take().unwrap();
+    // The server waits for the call in flight...
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut done)
+            .await
+            .is_err(),
+        "the server must not stop while a call is in flight"
+    );
+    // ...which completes normally once it can.
+    release.notify_one();
     let r = pending.await.unwrap().unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["result"]["content"][0]["text"], "rested");
-    let done = srv.done.take().unwrap();
+    assert_eq!(body["result"]["content"][0]["text"], "finished");
     tokio::time::timeout(Duration::from_secs(10), done)
         .await
         .expect("the server stops after draining")
@@ -566,4 +589,37 @@ async fn shutdown_drains_calls_in_flight() {
         .unwrap();
     let refused = client().post(&srv.url).json(&json!({})).send().await;
     assert!(refused.is_err(), "no new connections after shutdown");
+}
+
+#[tokio::test]
+async fn shutdown_stops_waiting_after_the_grace_period() {
+    let entered = Arc::new(Notify::new());
+    let e = entered.clone();
+    let server = test_server()
+        .tool(
+            Tool::builder("stuck")
+                .description("Never finishes.")
+                .public()
+                .handler(move |_ctx, _| {
+                    let e = e.clone();
+                    async move {
+                        e.notify_one();
+                        std::future::pending::<()>().await;
+                        Ok(CallToolResult::success(vec![Content::text("never")]))
+                    }
+                })
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let mut srv = Running::start(server, |c| c.shutdown_grace = Duration::from_millis(100)).await;
+    let http = client();
+    let _pending = tokio::spawn(call(&http, &srv.url, 1, "stuck", json!({})).send());
+    entered.notified().await;
+    srv.shutdown();
+    tokio::time::timeout(Duration::from_secs(10), srv.done.take().unwrap())
+        .await
+        .expect("the server gives up on a stuck call after the grace period")
+        .unwrap()
+        .unwrap();
 }

@@ -13,7 +13,7 @@
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -106,9 +106,9 @@ struct Cached {
     fetched: Instant,
 }
 
+/// What only a refresh touches (held across the fetch, so one refresh runs at a time).
 #[derive(Default)]
-struct State {
-    cached: Option<Cached>,
+struct Refresh {
     last_attempt: Option<Instant>,
     jwks_url: Option<String>,
 }
@@ -118,7 +118,9 @@ pub struct JwksCache {
     source: JwksSource,
     settings: JwksSettings,
     client: reqwest::Client,
-    state: Mutex<State>,
+    /// The keys in use; read on every validation without waiting for a refresh.
+    cached: RwLock<Option<Cached>>,
+    refresh: Mutex<Refresh>,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -158,7 +160,8 @@ impl JwksCache {
             source,
             settings,
             client,
-            state: Mutex::new(State::default()),
+            cached: RwLock::new(None),
+            refresh: Mutex::new(Refresh::default()),
         })
     }
 
@@ -169,27 +172,25 @@ impl JwksCache {
     /// # Errors
     /// No keys could be obtained at all.
     pub async fn key(&self, kid: Option<&str>) -> Result<Option<Jwk>, JwksError> {
-        let mut state = self.state.lock().await;
-        let fresh = state
-            .cached
-            .as_ref()
-            .is_some_and(|c| c.fetched.elapsed() < self.settings.max_age);
-        if fresh {
-            let keys = state.cached.as_ref().map(|c| c.keys.clone());
-            if let Some(found) = keys.as_deref().and_then(|k| pick(k, kid)) {
-                return Ok(Some(found));
-            }
+        if let Some(found) = self.cached_key(kid, true) {
+            return Ok(Some(found));
         }
-        // Stale, empty, or an unknown kid: refresh if allowed.
-        let allowed = state
+        // Stale, empty, or an unknown kid: refresh if allowed (one refresh at a time; callers
+        // that waited find the refreshed keys).
+        let mut refresh = self.refresh.lock().await;
+        if let Some(found) = self.cached_key(kid, true) {
+            return Ok(Some(found));
+        }
+        let allowed = refresh
             .last_attempt
             .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
+        let have_keys = self.cached_keys().is_some();
         if allowed {
-            state.last_attempt = Some(Instant::now());
-            match self.fetch(&mut state).await {
+            refresh.last_attempt = Some(Instant::now());
+            match self.fetch(&mut refresh).await {
                 Ok(keys) => {
                     tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
-                    state.cached = Some(Cached {
+                    *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
                         keys: Arc::new(keys),
                         fetched: Instant::now(),
                     });
@@ -198,18 +199,35 @@ impl JwksCache {
                     tracing::warn!(error = %e, "fetching the issuer's signing keys failed");
                     // Keys that are merely old are still the issuer's keys; keep using them
                     // until a fetch succeeds. With none at all, fail closed.
-                    if state.cached.is_none() {
+                    if !have_keys {
                         return Err(e);
                     }
                 }
             }
-        } else if state.cached.is_none() {
+        } else if !have_keys {
             return Err(JwksError::RateLimited);
         }
-        Ok(state.cached.as_ref().and_then(|c| pick(&c.keys, kid)))
+        Ok(self.cached_key(kid, false))
     }
 
-    async fn fetch(&self, state: &mut State) -> Result<JwkSet, JwksError> {
+    fn cached_keys(&self) -> Option<(Arc<JwkSet>, Instant)> {
+        self.cached
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|c| (c.keys.clone(), c.fetched))
+    }
+
+    /// The matching cached key; with `fresh_only`, only from keys younger than `max_age`.
+    fn cached_key(&self, kid: Option<&str>, fresh_only: bool) -> Option<Jwk> {
+        let (keys, fetched) = self.cached_keys()?;
+        if fresh_only && fetched.elapsed() >= self.settings.max_age {
+            return None;
+        }
+        pick(&keys, kid)
+    }
+
+    async fn fetch(&self, state: &mut Refresh) -> Result<JwkSet, JwksError> {
         let url = match &self.source {
             JwksSource::File(path) => {
                 let text = tokio::fs::read_to_string(path)
@@ -285,10 +303,25 @@ impl JwksCache {
     }
 }
 
+/// The signing key `kid` names (or the only signing key when no `kid` is given). Keys marked
+/// for encryption (`"use": "enc"`) are never used to verify signatures.
 fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
+    let signing: Vec<&Jwk> = keys
+        .keys
+        .iter()
+        .filter(|k| {
+            !matches!(
+                k.common.public_key_use,
+                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+            )
+        })
+        .collect();
     match kid {
-        Some(kid) => keys.find(kid).cloned(),
-        None if keys.keys.len() == 1 => keys.keys.first().cloned(),
+        Some(kid) => signing
+            .into_iter()
+            .find(|k| k.common.key_id.as_deref() == Some(kid))
+            .cloned(),
+        None if signing.len() == 1 => signing.first().map(|k| (*k).clone()),
         None => None,
     }
 }
@@ -333,6 +366,27 @@ mod tests {
                 "http://127.0.0.1:4000/.well-known/oauth-authorization-server",
                 "http://127.0.0.1:4000/.well-known/openid-configuration",
             ]
+        );
+    }
+
+    #[test]
+    fn encryption_keys_never_verify_signatures() {
+        let set: JwkSet = serde_json::from_value(serde_json::json!({"keys": [
+            {"kty": "EC", "crv": "P-256", "kid": "enc", "use": "enc",
+             "x": "JWzRR_fdnDMHPLNIVQfNGexnocp_jITiCGGfvKc_Vys", "y": "pj9ia05sum3zKdhMDUXiY3mzbqfX4jjmOWHp6ba6F9c"},
+            {"kty": "EC", "crv": "P-256", "kid": "sig", "use": "sig",
+             "x": "JWzRR_fdnDMHPLNIVQfNGexnocp_jITiCGGfvKc_Vys", "y": "pj9ia05sum3zKdhMDUXiY3mzbqfX4jjmOWHp6ba6F9c"}
+        ]}))
+        .unwrap();
+        assert!(pick(&set, Some("enc")).is_none());
+        assert_eq!(
+            pick(&set, Some("sig")).and_then(|k| k.common.key_id),
+            Some("sig".to_owned())
+        );
+        assert_eq!(
+            pick(&set, None).and_then(|k| k.common.key_id),
+            Some("sig".to_owned()),
+            "the only signing key"
         );
     }
 
