@@ -178,3 +178,97 @@ async fn a_token_for_another_audience_is_refused() {
             .contains(r#"error="invalid_token""#)
     );
 }
+
+#[tokio::test]
+async fn legacy_session_with_a_token() {
+    let server = HttpServer::technova_dev().await;
+    let http = client();
+    let read = dev_token("orders:read", "alice", &server.url);
+    let r = http
+        .post(&server.url)
+        .bearer_auth(&read)
+        .header("accept", "application/json, text/event-stream")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "e2e", "version": "1"}}}),
+        )
+        .send()
+        .await
+        .expect("initialize");
+    assert_eq!(r.status(), 200);
+    let session = r.headers()["mcp-session-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let post = |token: &str, body: Value| {
+        http.post(&server.url)
+            .bearer_auth(token)
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .header("accept", "application/json, text/event-stream")
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        &read,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .await
+    .expect("initialized");
+    assert_eq!(r.status(), 202);
+    let list: Value = post(
+        &read,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .await
+    .expect("list")
+    .json()
+    .await
+    .expect("json");
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"get_order_status"), "{names:?}");
+    assert!(
+        !names.contains(&"cancel_order"),
+        "only what alice may call: {names:?}"
+    );
+    let r = post(
+        &read,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "cancel_order", "arguments": {"order_id": "TN-1003", "reason": "duplicate order"}}}),
+    )
+    .await
+    .expect("cancel");
+    assert_eq!(r.status(), 403);
+    let www = r.headers()["www-authenticate"].to_str().expect("ascii");
+    assert!(www.contains(r#"scope="orders:write""#), "{www}");
+    // Another subject's token cannot use alice's session.
+    let bob = dev_token("orders:read orders:write", "bob", &server.url);
+    let r = post(
+        &bob,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}),
+    )
+    .await
+    .expect("bob");
+    assert_eq!(r.status(), 403);
+    let r = http
+        .delete(&server.url)
+        .bearer_auth(&read)
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 200);
+    let r = post(
+        &read,
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}),
+    )
+    .await
+    .expect("after delete");
+    assert_eq!(r.status(), 404);
+}

@@ -203,6 +203,9 @@ struct App {
 /// Builds the transport's `Router` without binding a socket (for tests, or to embed it in a
 /// larger axum application).
 ///
+/// Graceful shutdown is then the embedding server's business: legacy GET streams end when
+/// their session ends or the client goes away. [`serve_listener`] also ends them on shutdown.
+///
 /// # Errors
 /// Unusable token-validation or path settings.
 pub fn router(server: Server, config: HttpConfig) -> Result<Router, HttpError> {

@@ -163,7 +163,14 @@ pub(crate) async fn run(
             while let Ok(n) = notes.try_recv() {
                 first.push_back(n);
             }
-            let outcome = done.ok().flatten();
+            let Ok(outcome) = done else {
+                tracing::error!("a call ended without an answer");
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    crate::jsonrpc::codes::INTERNAL_ERROR,
+                    "Internal error: the call ended without an answer",
+                );
+            };
             if first.is_empty() {
                 match outcome {
                     None => accepted(),
