@@ -18,7 +18,11 @@
 //!
 //! A call answers with one JSON body, or with an SSE stream (`X-Accel-Buffering: no`) as soon
 //! as it emits a progress or log notification before its result. Notifications are answered
-//! `202`.
+//! `202`. `Accept` is not enforced: clients that send `*/*` are served too.
+//!
+//! Cancellation differs by era: a modern call is aborted when its client disconnects (the
+//! response future or SSE body is dropped); a legacy call runs on, since legacy clients cancel
+//! with `notifications/cancelled` (which reaches the session's in-flight request).
 //!
 //! # Authentication
 //! With [`HttpConfig::auth`] set, every request to the endpoint needs
