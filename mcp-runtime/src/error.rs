@@ -28,6 +28,16 @@ pub enum McpError {
         /// Structured detail for programs.
         data: Option<Value>,
     },
+    /// (2026-07-28) the request's `_meta` lacks a required field or has one of the wrong type:
+    /// `-32602` like [`McpError::InvalidParams`], but the request is malformed, so HTTP
+    /// renders `400`.
+    #[error("{message}")]
+    InvalidMeta {
+        /// What is wrong, for people.
+        message: String,
+        /// Structured detail for programs.
+        data: Option<Value>,
+    },
     /// Something went wrong on the server's side.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -78,7 +88,7 @@ impl McpError {
         match self {
             Self::InvalidRequest(_) => codes::INVALID_REQUEST,
             Self::MethodNotFound(_) => codes::METHOD_NOT_FOUND,
-            Self::InvalidParams { .. } => codes::INVALID_PARAMS,
+            Self::InvalidParams { .. } | Self::InvalidMeta { .. } => codes::INVALID_PARAMS,
             Self::Internal(_) => codes::INTERNAL_ERROR,
             Self::HeaderMismatch(_) => codes::HEADER_MISMATCH,
             Self::MissingClientCapability { .. } => codes::MISSING_REQUIRED_CLIENT_CAPABILITY,
@@ -96,6 +106,7 @@ impl McpError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::InvalidRequest(_)
+            | Self::InvalidMeta { .. }
             | Self::HeaderMismatch(_)
             | Self::MissingClientCapability { .. }
             | Self::UnsupportedProtocolVersion { .. } => 400,
@@ -111,7 +122,9 @@ impl McpError {
     pub fn to_error_object(&self) -> ErrorObject {
         let object = ErrorObject::new(self.code(), self.to_string());
         match self {
-            Self::InvalidParams { data: Some(d), .. } => object.with_data(d.clone()),
+            Self::InvalidParams { data: Some(d), .. } | Self::InvalidMeta { data: Some(d), .. } => {
+                object.with_data(d.clone())
+            }
             Self::MissingClientCapability { required } => {
                 object.with_data(json!({ "requiredCapabilities": required }))
             }

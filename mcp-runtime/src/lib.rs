@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authz;
 pub mod content;
 pub mod context;
+pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod jsonrpc;

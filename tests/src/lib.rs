@@ -263,3 +263,89 @@ pub fn last_json_line(stdout: &str) -> Value {
         .expect("the peer printed something");
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
+
+/// The development token minter (`examples/technova/src/bin/technova-dev-token.rs`).
+pub fn technova_dev_token() -> PathBuf {
+    binary("technova", "technova-dev-token")
+}
+
+/// Mints a development token for `sub` holding `scopes`, meant for `aud`.
+pub fn dev_token(scopes: &str, sub: &str, aud: &str) -> String {
+    let out = std::process::Command::new(technova_dev_token())
+        .args([
+            "--scopes", scopes, "--sub", sub, "--aud", aud, "--ttl", "600",
+        ])
+        .output()
+        .expect("technova-dev-token runs");
+    assert!(out.status.success(), "technova-dev-token failed: {out:?}");
+    String::from_utf8(out.stdout)
+        .expect("a token is ASCII")
+        .trim()
+        .to_owned()
+}
+
+/// The development JWKS shipped with TechNova.
+pub fn dev_jwks() -> PathBuf {
+    workspace_root().join("examples/technova/dev/dev-jwks.json")
+}
+
+/// The issuer the development tokens name.
+pub const DEV_ISSUER: &str = "https://dev-issuer.technova.invalid";
+
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A `technova serve --transport http` child process, killed on drop.
+#[derive(Debug)]
+pub struct HttpServer {
+    /// The process.
+    pub peer: StdioPeer,
+    /// `http://127.0.0.1:<port>`.
+    pub origin: String,
+    /// The MCP endpoint (also the resource URI and token audience).
+    pub url: String,
+}
+
+impl HttpServer {
+    /// Starts TechNova over HTTP, trusting the development JWKS, and waits until it answers.
+    pub async fn technova_dev() -> Self {
+        let port = free_port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let url = format!("{origin}/mcp");
+        let bind = format!("127.0.0.1:{port}");
+        let jwks = dev_jwks();
+        let peer = StdioPeer::technova(&[
+            "--transport",
+            "http",
+            "--bind",
+            &bind,
+            "--resource",
+            &url,
+            "--issuer",
+            DEV_ISSUER,
+            "--jwks",
+            jwks.to_str().expect("a UTF-8 path"),
+        ]);
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "technova did not listen on {bind}; stderr:\n{}",
+                peer.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { peer, origin, url }
+    }
+}

@@ -21,3 +21,25 @@ pub struct TokenValidation {
     /// issuer when empty).
     pub authorization_servers: Vec<String>,
 }
+
+impl TokenValidation {
+    /// Settings for tokens from `issuer` meant for `audience`: keys discovered from the
+    /// issuer's metadata, `RS256` and `ES256` accepted, 30 s leeway.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            jwks_uri: None,
+            algorithms: vec!["RS256".to_owned(), "ES256".to_owned()],
+            leeway: Duration::from_secs(30),
+            authorization_servers: Vec::new(),
+        }
+    }
+}
+
+pub mod challenge;
+pub mod jwks;
+pub mod jwt;
+pub mod metadata;
+
+pub use jwt::{TokenError, TokenValidator};

@@ -14,7 +14,8 @@ mod server;
 pub use connection::Connection;
 pub use server::{Implementation, RequestScope, Server, ServerBuilder};
 
-use serde_json::{Map, Value};
+use crate::error::McpError;
+use serde_json::{Map, Value, json};
 
 /// The newest protocol version, the only modern one.
 pub const MODERN_VERSION: &str = "2026-07-28";
@@ -74,4 +75,41 @@ pub fn has_modern_meta(params: &Map<String, Value>) -> bool {
                 || m.contains_key(meta::CLIENT_CAPABILITIES)
                 || m.contains_key(meta::CLIENT_INFO)
         })
+}
+
+/// Checks that a modern request's `_meta` carries the required fields (protocol version and
+/// client capabilities, of the right types) and returns the requested version, which is not
+/// yet checked against the supported ones.
+///
+/// # Errors
+/// [`McpError::InvalidMeta`] (`-32602`, HTTP `400`) naming the missing or mistyped field.
+pub fn modern_meta_version(params: &Map<String, Value>) -> Result<&str, McpError> {
+    let missing = |field: &str| McpError::InvalidMeta {
+        message: format!("Invalid params: missing required `_meta` field `{field}`"),
+        data: Some(json!({ "missing": field })),
+    };
+    let Some(meta) = params.get("_meta").and_then(Value::as_object) else {
+        return Err(missing(meta::PROTOCOL_VERSION));
+    };
+    let version = match meta.get(meta::PROTOCOL_VERSION) {
+        Some(Value::String(v)) => v.as_str(),
+        Some(_) => {
+            return Err(McpError::InvalidMeta {
+                data: None,
+                message: format!("`{}` must be a string", meta::PROTOCOL_VERSION),
+            });
+        }
+        None => return Err(missing(meta::PROTOCOL_VERSION)),
+    };
+    match meta.get(meta::CLIENT_CAPABILITIES) {
+        Some(Value::Object(_)) => {}
+        Some(_) => {
+            return Err(McpError::InvalidMeta {
+                data: None,
+                message: format!("`{}` must be an object", meta::CLIENT_CAPABILITIES),
+            });
+        }
+        None => return Err(missing(meta::CLIENT_CAPABILITIES)),
+    }
+    Ok(version)
 }

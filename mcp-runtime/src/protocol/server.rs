@@ -288,58 +288,70 @@ impl Server {
                     )))
                     .boxed();
                 }
-                // The handshake and the session's log level change how later messages are
-                // handled, so they take effect in arrival order, before the next message is read.
-                if matches!(request.method.as_str(), "initialize" | "logging/setLevel")
-                    && detect_era(&request.method, &request.params) == Era::Legacy
-                {
-                    let response = self.respond_now(&request, scope);
-                    return futures::future::ready(Some(response)).boxed();
-                }
-                let Some(connection) = scope.connection.clone() else {
-                    let server = self.clone();
-                    let scope = scope.clone();
-                    return async move { Some(server.respond(request, &scope).await) }.boxed();
-                };
-                let Some(registration) = connection.begin(&request.id) else {
-                    let e = McpError::InvalidRequest(format!(
-                        "request id {} is already in use",
-                        request.id
-                    ));
-                    return futures::future::ready(Some(error_response(
-                        Some(&request.id),
-                        &e.to_error_object(),
-                    )))
-                    .boxed();
-                };
-                let server = self.clone();
-                let scope = scope.clone();
+                let id = request.id.clone();
+                let outcome = self.dispatch_request(request, scope);
                 async move {
-                    let id = request.id.clone();
-                    let outcome =
-                        Abortable::new(server.respond(request, &scope), registration).await;
-                    connection.finish(&id);
-                    match outcome {
-                        Ok(response) => Some(response),
-                        Err(_aborted) => {
-                            tracing::debug!(%id, "request cancelled; no response is sent");
-                            None
-                        }
-                    }
+                    outcome.await.map(|outcome| match outcome {
+                        Ok(result) => success_response(&id, result),
+                        Err(error) => error_response(Some(&id), &error.to_error_object()),
+                    })
                 }
                 .boxed()
             }
         }
     }
 
-    fn respond_now(&self, request: &Request, scope: &RequestScope) -> Value {
-        let outcome = match request.method.as_str() {
+    /// Dispatches one request arriving on `scope.connection` (or statelessly when it is
+    /// `None`), keeping the typed error so a transport can choose a status code for it.
+    ///
+    /// As with [`Server::dispatch`], order-sensitive work (`initialize`, `logging/setLevel`,
+    /// registering the request as in flight) happens before this function returns. The future
+    /// yields `None` when the request was cancelled (`notifications/cancelled`): no response is
+    /// sent for it.
+    pub fn dispatch_request(
+        &self,
+        request: Request,
+        scope: &RequestScope,
+    ) -> BoxFuture<'static, Option<Result<Value, McpError>>> {
+        // The handshake and the session's log level change how later messages are handled, so
+        // they take effect in arrival order, before the next message is read.
+        if matches!(request.method.as_str(), "initialize" | "logging/setLevel")
+            && detect_era(&request.method, &request.params) == Era::Legacy
+        {
+            let outcome = self.respond_now(&request, scope);
+            return futures::future::ready(Some(outcome)).boxed();
+        }
+        let Some(connection) = scope.connection.clone() else {
+            let server = self.clone();
+            let scope = scope.clone();
+            return async move { Some(server.respond(request, &scope).await) }.boxed();
+        };
+        let Some(registration) = connection.begin(&request.id) else {
+            let e =
+                McpError::InvalidRequest(format!("request id {} is already in use", request.id));
+            return futures::future::ready(Some(Err(e))).boxed();
+        };
+        let server = self.clone();
+        let scope = scope.clone();
+        async move {
+            let id = request.id.clone();
+            let outcome = Abortable::new(server.respond(request, &scope), registration).await;
+            connection.finish(&id);
+            match outcome {
+                Ok(outcome) => Some(outcome),
+                Err(_aborted) => {
+                    tracing::debug!(%id, "request cancelled; no response is sent");
+                    None
+                }
+            }
+        }
+        .boxed()
+    }
+
+    fn respond_now(&self, request: &Request, scope: &RequestScope) -> Result<Value, McpError> {
+        match request.method.as_str() {
             "initialize" => self.initialize(&request.params, scope.connection.as_deref()),
             _ => self.set_log_level(&request.params, scope.connection.as_deref()),
-        };
-        match outcome {
-            Ok(result) => success_response(&request.id, result),
-            Err(error) => error_response(Some(&request.id), &error.to_error_object()),
         }
     }
 
@@ -360,13 +372,9 @@ impl Server {
         Ok(json!({}))
     }
 
-    async fn respond(&self, request: Request, scope: &RequestScope) -> Value {
-        let id = request.id.clone();
+    async fn respond(&self, request: Request, scope: &RequestScope) -> Result<Value, McpError> {
         let era = detect_era(&request.method, &request.params);
-        match self.handle_request(request, era, scope).await {
-            Ok(result) => success_response(&id, result),
-            Err(error) => error_response(Some(&id), &error.to_error_object()),
-        }
+        self.handle_request(request, era, scope).await
     }
 
     /// Handles a notification from the client.
@@ -655,39 +663,17 @@ struct ModernMeta {
 }
 
 fn validate_modern_meta(params: &Map<String, Value>) -> Result<ModernMeta, McpError> {
-    let missing = |field: &str| McpError::InvalidParams {
-        message: format!("Invalid params: missing required `_meta` field `{field}`"),
-        data: Some(json!({ "missing": field })),
-    };
-    let Some(meta) = params.get("_meta").and_then(Value::as_object) else {
-        return Err(missing(meta::PROTOCOL_VERSION));
-    };
-    let version = match meta.get(meta::PROTOCOL_VERSION) {
-        Some(Value::String(v)) => v,
-        Some(_) => {
-            return Err(McpError::invalid_params(format!(
-                "`{}` must be a string",
-                meta::PROTOCOL_VERSION
-            )));
-        }
-        None => return Err(missing(meta::PROTOCOL_VERSION)),
-    };
-    match meta.get(meta::CLIENT_CAPABILITIES) {
-        Some(Value::Object(_)) => {}
-        Some(_) => {
-            return Err(McpError::invalid_params(format!(
-                "`{}` must be an object",
-                meta::CLIENT_CAPABILITIES
-            )));
-        }
-        None => return Err(missing(meta::CLIENT_CAPABILITIES)),
-    }
+    let version = super::modern_meta_version(params)?;
     if version != MODERN_VERSION {
         return Err(McpError::UnsupportedProtocolVersion {
             supported: MODERN_VERSIONS.iter().map(|v| (*v).to_owned()).collect(),
-            requested: version.clone(),
+            requested: version.to_owned(),
         });
     }
+    let meta = params
+        .get("_meta")
+        .and_then(Value::as_object)
+        .ok_or_else(|| McpError::Internal("`_meta` checked above".to_owned()))?;
     let log_level = match meta.get(meta::LOG_LEVEL) {
         None | Some(Value::Null) => None,
         Some(Value::String(l)) => Some(l.parse::<LogLevel>().map_err(McpError::invalid_params)?),

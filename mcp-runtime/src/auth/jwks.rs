@@ -1,0 +1,410 @@
+//! The issuer's signing keys (JWKS): where they come from, how long they are trusted, and when
+//! they are fetched again.
+//!
+//! - The source is a `jwks_uri` (HTTP(S)), a local JWKS file, or nothing: then `jwks_uri` is
+//!   discovered from the issuer's RFC 8414 metadata (`/.well-known/oauth-authorization-server`)
+//!   or its OpenID Connect discovery document (`/.well-known/openid-configuration`).
+//! - Keys are cached for [`JwksSettings::max_age`]. A token whose `kid` is not in the cache
+//!   triggers one refresh, at most once per [`JwksSettings::min_refresh_interval`], so a flood
+//!   of forged `kid`s cannot turn the server into a load generator against the issuer.
+//! - When no keys can be had, validation fails: the server never accepts a token it could not
+//!   verify (fail closed).
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Where the signing keys come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JwksSource {
+    /// A JWKS document at this HTTP(S) URL.
+    Url(String),
+    /// A JWKS document in a local file (development, air-gapped deployments).
+    File(PathBuf),
+    /// Discover `jwks_uri` from this issuer's metadata.
+    Discover {
+        /// The issuer identifier.
+        issuer: String,
+    },
+}
+
+impl JwksSource {
+    /// Interprets the policy's `jwks_uri` setting: an `http(s)://` URL, a `file://` URL or a
+    /// path; `None` means discovery from `issuer`.
+    pub fn from_setting(jwks_uri: Option<&str>, issuer: &str) -> Self {
+        match jwks_uri {
+            None => Self::Discover {
+                issuer: issuer.to_owned(),
+            },
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                Self::Url(u.to_owned())
+            }
+            Some(u) => Self::File(PathBuf::from(u.strip_prefix("file://").unwrap_or(u))),
+        }
+    }
+}
+
+/// Cache and refresh timing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JwksSettings {
+    /// How long fetched keys are used before they are fetched again (default 10 minutes).
+    pub max_age: Duration,
+    /// The shortest time between two fetches (default 30 s).
+    pub min_refresh_interval: Duration,
+    /// Timeout of one fetch (default 5 s).
+    pub fetch_timeout: Duration,
+}
+
+impl Default for JwksSettings {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(600),
+            min_refresh_interval: Duration::from_secs(30),
+            fetch_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why keys could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// The fetch failed (network, status, body).
+    #[error("fetching {url} failed: {reason}")]
+    Fetch {
+        /// What was fetched.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The local JWKS file could not be read or parsed.
+    #[error("reading the JWKS file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The issuer's metadata names no `jwks_uri`, or names another issuer.
+    #[error("discovery for issuer {issuer} failed: {reason}")]
+    Discovery {
+        /// The issuer.
+        issuer: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A refresh was wanted but the last one was too recent.
+    #[error("the signing keys were refreshed moments ago; not fetching again yet")]
+    RateLimited,
+}
+
+struct Cached {
+    keys: Arc<JwkSet>,
+    fetched: Instant,
+}
+
+/// What only a refresh touches (held across the fetch, so one refresh runs at a time).
+#[derive(Default)]
+struct Refresh {
+    last_attempt: Option<Instant>,
+    jwks_url: Option<String>,
+}
+
+/// A cached, self-refreshing view of the issuer's signing keys.
+pub struct JwksCache {
+    source: JwksSource,
+    settings: JwksSettings,
+    client: reqwest::Client,
+    /// The keys in use; read on every validation without waiting for a refresh.
+    cached: RwLock<Option<Cached>>,
+    refresh: Mutex<Refresh>,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("source", &self.source)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The HTTP client for key and metadata fetches: rustls with the `ring` provider, no proxies
+/// from the environment, no redirects to other schemes.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    // reqwest is built without a default crypto provider; install ring once for the process
+    // (a provider installed earlier by the application wins).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+impl JwksCache {
+    /// A cache over `source`. Nothing is fetched until a key is needed.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built (no TLS roots on this machine).
+    pub fn new(source: JwksSource, settings: JwksSettings) -> Result<Self, JwksError> {
+        let client = http_client(settings.fetch_timeout).map_err(|reason| JwksError::Fetch {
+            url: "(client set-up)".to_owned(),
+            reason,
+        })?;
+        Ok(Self {
+            source,
+            settings,
+            client,
+            cached: RwLock::new(None),
+            refresh: Mutex::new(Refresh::default()),
+        })
+    }
+
+    /// The key a token names: by `kid`, or the only key when the token names none and the set
+    /// has exactly one. Refreshes the cache when it is stale or the `kid` is unknown (rate
+    /// limited). `Ok(None)`: the keys are known, but none matches.
+    ///
+    /// # Errors
+    /// No keys could be obtained at all.
+    pub async fn key(&self, kid: Option<&str>) -> Result<Option<Jwk>, JwksError> {
+        if let Some(found) = self.cached_key(kid, true) {
+            return Ok(Some(found));
+        }
+        // Stale, empty, or an unknown kid: refresh if allowed (one refresh at a time; callers
+        // that waited find the refreshed keys).
+        let mut refresh = self.refresh.lock().await;
+        if let Some(found) = self.cached_key(kid, true) {
+            return Ok(Some(found));
+        }
+        let allowed = refresh
+            .last_attempt
+            .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
+        let have_keys = self.cached_keys().is_some();
+        if allowed {
+            refresh.last_attempt = Some(Instant::now());
+            match self.fetch(&mut refresh).await {
+                Ok(keys) => {
+                    tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
+                    *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+                        keys: Arc::new(keys),
+                        fetched: Instant::now(),
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "fetching the issuer's signing keys failed");
+                    // Keys that are merely old are still the issuer's keys; keep using them
+                    // until a fetch succeeds. With none at all, fail closed.
+                    if !have_keys {
+                        return Err(e);
+                    }
+                }
+            }
+        } else if !have_keys {
+            return Err(JwksError::RateLimited);
+        }
+        Ok(self.cached_key(kid, false))
+    }
+
+    fn cached_keys(&self) -> Option<(Arc<JwkSet>, Instant)> {
+        self.cached
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|c| (c.keys.clone(), c.fetched))
+    }
+
+    /// The matching cached key; with `fresh_only`, only from keys younger than `max_age`.
+    fn cached_key(&self, kid: Option<&str>, fresh_only: bool) -> Option<Jwk> {
+        let (keys, fetched) = self.cached_keys()?;
+        if fresh_only && fetched.elapsed() >= self.settings.max_age {
+            return None;
+        }
+        pick(&keys, kid)
+    }
+
+    async fn fetch(&self, state: &mut Refresh) -> Result<JwkSet, JwksError> {
+        let url = match &self.source {
+            JwksSource::File(path) => {
+                let text = tokio::fs::read_to_string(path)
+                    .await
+                    .map_err(|e| JwksError::File {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                return serde_json::from_str(&text).map_err(|e| JwksError::File {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                });
+            }
+            JwksSource::Url(url) => url.clone(),
+            JwksSource::Discover { issuer } => match &state.jwks_url {
+                Some(url) => url.clone(),
+                None => {
+                    let url = self.discover(issuer).await?;
+                    state.jwks_url = Some(url.clone());
+                    url
+                }
+            },
+        };
+        self.get_json(&url).await
+    }
+
+    async fn discover(&self, issuer: &str) -> Result<String, JwksError> {
+        #[derive(Deserialize)]
+        struct Metadata {
+            issuer: Option<String>,
+            jwks_uri: Option<String>,
+        }
+        let mut reasons = Vec::new();
+        for url in discovery_urls(issuer) {
+            match self.get_json::<Metadata>(&url).await {
+                Ok(m) => {
+                    if m.issuer.as_deref().is_some_and(|i| i != issuer) {
+                        return Err(JwksError::Discovery {
+                            issuer: issuer.to_owned(),
+                            reason: format!("{url} names another issuer"),
+                        });
+                    }
+                    if let Some(jwks) = m.jwks_uri {
+                        return Ok(jwks);
+                    }
+                    reasons.push(format!("{url} has no jwks_uri"));
+                }
+                Err(e) => reasons.push(e.to_string()),
+            }
+        }
+        Err(JwksError::Discovery {
+            issuer: issuer.to_owned(),
+            reason: reasons.join("; "),
+        })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, JwksError> {
+        let fail = |reason: String| JwksError::Fetch {
+            url: url.to_owned(),
+            reason,
+        };
+        let response = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(fail(format!("status {}", response.status())));
+        }
+        response.json::<T>().await.map_err(|e| fail(e.to_string()))
+    }
+}
+
+/// The signing key `kid` names (or the only signing key when no `kid` is given). Keys marked
+/// for encryption (`"use": "enc"`) are never used to verify signatures.
+fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
+    let signing: Vec<&Jwk> = keys
+        .keys
+        .iter()
+        .filter(|k| {
+            !matches!(
+                k.common.public_key_use,
+                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+            )
+        })
+        .collect();
+    match kid {
+        Some(kid) => signing
+            .into_iter()
+            .find(|k| k.common.key_id.as_deref() == Some(kid))
+            .cloned(),
+        None if signing.len() == 1 => signing.first().map(|k| (*k).clone()),
+        None => None,
+    }
+}
+
+/// The metadata documents tried for `issuer`, in order: RFC 8414 (the well-known segment goes
+/// between the host and the issuer's path), then OpenID Connect Discovery (appended to the
+/// issuer).
+pub fn discovery_urls(issuer: &str) -> Vec<String> {
+    let trimmed = issuer.trim_end_matches('/');
+    let mut urls = Vec::new();
+    if let Some(scheme_end) = trimmed.find("://") {
+        let after = &trimmed[scheme_end + 3..];
+        let (host, path) = match after.find('/') {
+            Some(i) => (&after[..i], &after[i..]),
+            None => (after, ""),
+        };
+        let origin = &trimmed[..scheme_end + 3 + host.len()];
+        urls.push(format!(
+            "{origin}/.well-known/oauth-authorization-server{path}"
+        ));
+    }
+    urls.push(format!("{trimmed}/.well-known/openid-configuration"));
+    urls
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_urls_follow_rfc8414_and_oidc() {
+        assert_eq!(
+            discovery_urls("https://id.example.com/realms/technova"),
+            [
+                "https://id.example.com/.well-known/oauth-authorization-server/realms/technova",
+                "https://id.example.com/realms/technova/.well-known/openid-configuration",
+            ]
+        );
+        assert_eq!(
+            discovery_urls("http://127.0.0.1:4000/"),
+            [
+                "http://127.0.0.1:4000/.well-known/oauth-authorization-server",
+                "http://127.0.0.1:4000/.well-known/openid-configuration",
+            ]
+        );
+    }
+
+    #[test]
+    fn encryption_keys_never_verify_signatures() {
+        let set: JwkSet = serde_json::from_value(serde_json::json!({"keys": [
+            {"kty": "EC", "crv": "P-256", "kid": "enc", "use": "enc",
+             "x": "JWzRR_fdnDMHPLNIVQfNGexnocp_jITiCGGfvKc_Vys", "y": "pj9ia05sum3zKdhMDUXiY3mzbqfX4jjmOWHp6ba6F9c"},
+            {"kty": "EC", "crv": "P-256", "kid": "sig", "use": "sig",
+             "x": "JWzRR_fdnDMHPLNIVQfNGexnocp_jITiCGGfvKc_Vys", "y": "pj9ia05sum3zKdhMDUXiY3mzbqfX4jjmOWHp6ba6F9c"}
+        ]}))
+        .unwrap();
+        assert!(pick(&set, Some("enc")).is_none());
+        assert_eq!(
+            pick(&set, Some("sig")).and_then(|k| k.common.key_id),
+            Some("sig".to_owned())
+        );
+        assert_eq!(
+            pick(&set, None).and_then(|k| k.common.key_id),
+            Some("sig".to_owned()),
+            "the only signing key"
+        );
+    }
+
+    #[test]
+    fn sources_are_read_from_the_setting() {
+        assert_eq!(
+            JwksSource::from_setting(None, "https://i"),
+            JwksSource::Discover {
+                issuer: "https://i".to_owned()
+            }
+        );
+        assert_eq!(
+            JwksSource::from_setting(Some("https://i/jwks"), "https://i"),
+            JwksSource::Url("https://i/jwks".to_owned())
+        );
+        assert_eq!(
+            JwksSource::from_setting(Some("file:///etc/jwks.json"), "https://i"),
+            JwksSource::File(PathBuf::from("/etc/jwks.json"))
+        );
+    }
+}

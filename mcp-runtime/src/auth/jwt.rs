@@ -1,0 +1,271 @@
+//! Bearer JWT access-token validation (OAuth 2.1 §5.2, RFC 9068 profile) with `jsonwebtoken`.
+//!
+//! A token is accepted only when every check passes:
+//! - its header names an algorithm on the allow-list (asymmetric only: `none` cannot even be
+//!   parsed, and HMAC algorithms are refused when the validator is built, so a public key can
+//!   never be used as an HMAC secret);
+//! - its `typ`, when present, is `at+jwt`, `application/at+jwt` or `JWT`;
+//! - its `kid` names a key of the issuer's JWKS whose type matches the algorithm (and whose
+//!   `alg`, when the key states one, is the token's);
+//! - the signature verifies; `iss` is the configured issuer; `aud` contains this server's
+//!   canonical resource URI; `exp` is in the future and `nbf` in the past (with leeway);
+//! - it has a `sub`.
+//!
+//! The result is a [`Caller`]: subject, client id, scopes and claims, never the token.
+
+use super::TokenValidation;
+use super::jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
+use crate::context::Caller;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde_json::{Map, Value};
+use std::str::FromStr;
+
+/// Why a token was refused. Every variant is a `401` with `error="invalid_token"`; the
+/// message is safe to show the client (it never contains the token).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not a well-formed JWS, or an algorithm that is not supported at all.
+    #[error("the access token is malformed")]
+    Malformed,
+    /// The algorithm is not on the allow-list.
+    #[error("the token's signing algorithm {0} is not accepted")]
+    Algorithm(String),
+    /// The `typ` header is not an access-token type.
+    #[error("the token type `{0}` is not an access token")]
+    Type(String),
+    /// No key of the issuer matches the token.
+    #[error("the token was not signed by a known key of the issuer")]
+    UnknownKey,
+    /// The issuer's keys could not be obtained (fail closed).
+    #[error("the issuer's signing keys are unavailable")]
+    KeysUnavailable(#[source] JwksError),
+    /// The signature or a claim check failed.
+    #[error("the access token is invalid: {0}")]
+    Invalid(String),
+    /// The token has expired.
+    #[error("the access token has expired")]
+    Expired,
+}
+
+/// Why a validator could not be built from the settings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidatorConfigError {
+    /// An algorithm name is unknown, symmetric, or `none`.
+    #[error(
+        "algorithm `{0}` cannot be accepted: only asymmetric JWS algorithms (RS*, PS*, ES256, ES384, EdDSA) are allowed"
+    )]
+    Algorithm(String),
+    /// No algorithm is allowed.
+    #[error("the algorithm allow-list is empty")]
+    NoAlgorithms,
+    /// The issuer or audience is empty.
+    #[error("token validation needs a non-empty {0}")]
+    Missing(&'static str),
+    /// The key source cannot be set up.
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
+}
+
+/// Validates bearer tokens against one issuer's keys.
+#[derive(Debug)]
+pub struct TokenValidator {
+    settings: TokenValidation,
+    algorithms: Vec<Algorithm>,
+    keys: JwksCache,
+}
+
+impl TokenValidator {
+    /// A validator for `settings`, with default key-cache timing.
+    ///
+    /// # Errors
+    /// An algorithm that may not be accepted, or an empty issuer / audience.
+    pub fn new(settings: TokenValidation) -> Result<Self, ValidatorConfigError> {
+        Self::with_jwks_settings(settings, JwksSettings::default())
+    }
+
+    /// A validator with explicit key-cache timing.
+    ///
+    /// # Errors
+    /// As [`TokenValidator::new`].
+    pub fn with_jwks_settings(
+        settings: TokenValidation,
+        jwks: JwksSettings,
+    ) -> Result<Self, ValidatorConfigError> {
+        if settings.issuer.trim().is_empty() {
+            return Err(ValidatorConfigError::Missing("issuer"));
+        }
+        if settings.audience.trim().is_empty() {
+            return Err(ValidatorConfigError::Missing("audience"));
+        }
+        let algorithms = parse_algorithms(&settings.algorithms)?;
+        let source = JwksSource::from_setting(settings.jwks_uri.as_deref(), &settings.issuer);
+        let keys = JwksCache::new(source, jwks)?;
+        Ok(Self {
+            settings,
+            algorithms,
+            keys,
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &TokenValidation {
+        &self.settings
+    }
+
+    /// Validates `token` and returns the caller it identifies.
+    ///
+    /// # Errors
+    /// The reason the token is refused.
+    pub async fn validate(&self, token: &str) -> Result<Caller, TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if !self.algorithms.contains(&header.alg) {
+            return Err(TokenError::Algorithm(format!("{:?}", header.alg)));
+        }
+        if let Some(typ) = &header.typ
+            && !matches!(
+                typ.to_ascii_lowercase().as_str(),
+                "at+jwt" | "application/at+jwt" | "jwt"
+            )
+        {
+            return Err(TokenError::Type(typ.clone()));
+        }
+        let jwk = self
+            .keys
+            .key(header.kid.as_deref())
+            .await
+            .map_err(TokenError::KeysUnavailable)?
+            .ok_or(TokenError::UnknownKey)?;
+        let key = key_for(&jwk, header.alg)?;
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = vec![header.alg];
+        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_audience(&[&self.settings.audience]);
+        validation.leeway = self.settings.leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience".to_owned()),
+                ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer".to_owned()),
+                ErrorKind::ImmatureSignature => TokenError::Invalid("not valid yet".to_owned()),
+                ErrorKind::InvalidSignature => TokenError::Invalid("bad signature".to_owned()),
+                ErrorKind::MissingRequiredClaim(c) => {
+                    TokenError::Invalid(format!("missing claim `{c}`"))
+                }
+                _ => TokenError::Invalid("rejected".to_owned()),
+            }
+        })?;
+        caller_from_claims(data.claims)
+    }
+}
+
+fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, ValidatorConfigError> {
+    let names: Vec<&str> = if names.is_empty() {
+        vec!["RS256", "ES256"]
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let alg = Algorithm::from_str(name)
+            .map_err(|_| ValidatorConfigError::Algorithm(name.to_owned()))?;
+        if matches!(alg.family(), jsonwebtoken::AlgorithmFamily::Hmac) {
+            return Err(ValidatorConfigError::Algorithm(name.to_owned()));
+        }
+        out.push(alg);
+    }
+    if out.is_empty() {
+        return Err(ValidatorConfigError::NoAlgorithms);
+    }
+    Ok(out)
+}
+
+/// The decoding key for `jwk`, refusing a key whose type or stated algorithm does not match
+/// the token's algorithm (key-confusion defence).
+fn key_for(jwk: &Jwk, alg: Algorithm) -> Result<DecodingKey, TokenError> {
+    if let Some(stated) = &jwk.common.key_algorithm
+        && format!("{stated:?}") != format!("{alg:?}")
+    {
+        return Err(TokenError::UnknownKey);
+    }
+    if matches!(
+        jwk.algorithm,
+        jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)
+    ) {
+        return Err(TokenError::UnknownKey);
+    }
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| TokenError::UnknownKey)?;
+    if key.family() != alg.family() {
+        return Err(TokenError::UnknownKey);
+    }
+    Ok(key)
+}
+
+fn caller_from_claims(claims: Map<String, Value>) -> Result<Caller, TokenError> {
+    let subject = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| TokenError::Invalid("missing claim `sub`".to_owned()))?
+        .to_owned();
+    let client_id = claims
+        .get("client_id")
+        .or_else(|| claims.get("azp"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut scopes: Vec<String> = Vec::new();
+    for key in ["scope", "scp"] {
+        match claims.get(key) {
+            Some(Value::String(s)) => scopes.extend(s.split_whitespace().map(str::to_owned)),
+            Some(Value::Array(items)) => {
+                scopes.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+            }
+            _ => {}
+        }
+    }
+    Ok(Caller::from_token(subject, client_id, scopes, claims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hmac_and_unknown_algorithms_are_refused_up_front() {
+        for bad in ["HS256", "none", "XS999"] {
+            assert!(
+                matches!(
+                    parse_algorithms(&[bad.to_owned()]),
+                    Err(ValidatorConfigError::Algorithm(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_algorithms(&["ES256".to_owned()]).unwrap(),
+            [Algorithm::ES256]
+        );
+    }
+
+    #[test]
+    fn scopes_come_from_scope_or_scp() {
+        let c = caller_from_claims(
+            json!({"sub": "alice", "scope": "a b", "scp": ["c"], "azp": "cli"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap();
+        assert_eq!(c.subject(), "alice");
+        assert_eq!(c.client_id(), Some("cli"));
+        assert_eq!(c.scopes().iter().collect::<Vec<_>>(), ["a", "b", "c"]);
+        let no_sub = caller_from_claims(json!({"scope": "a"}).as_object().unwrap().clone());
+        assert!(no_sub.is_err());
+    }
+}

@@ -1,0 +1,216 @@
+//! MCP request headers: which era a POST belongs to, and the 2026-07-28 header rules.
+
+use crate::error::McpError;
+use crate::jsonrpc::Request;
+use crate::protocol::{Era, LEGACY_VERSIONS, modern_meta_version};
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use serde_json::Value;
+
+/// `MCP-Protocol-Version`.
+pub(crate) const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+/// `Mcp-Session-Id`.
+pub(crate) const SESSION_ID: &str = "mcp-session-id";
+/// `Mcp-Method`.
+pub(crate) const METHOD: &str = "mcp-method";
+/// `Mcp-Name`.
+pub(crate) const NAME: &str = "mcp-name";
+
+/// A header's value as text; `Err` when it carries bytes that are not visible ASCII.
+pub(crate) fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ()> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| ()),
+    }
+}
+
+/// Decides the era of a POST (digest 4.4): with no `Mcp-Session-Id`, a request that carries
+/// an `MCP-Protocol-Version` header or `params._meta` is modern, except that a legacy version
+/// in the header without `_meta` is legacy traffic. Everything else (a session, `initialize`
+/// from a handshake-era client, batches) is legacy.
+pub(crate) fn detect_era(headers: &HeaderMap, body: &Value) -> Era {
+    if headers.contains_key(SESSION_ID) {
+        return Era::Legacy;
+    }
+    let Value::Object(message) = body else {
+        return Era::Legacy;
+    };
+    let has_meta = message
+        .get("params")
+        .and_then(|p| p.get("_meta"))
+        .is_some_and(Value::is_object);
+    match headers.get(PROTOCOL_VERSION) {
+        Some(v) if !has_meta => {
+            let legacy = v.to_str().is_ok_and(|v| LEGACY_VERSIONS.contains(&v));
+            if legacy { Era::Legacy } else { Era::Modern }
+        }
+        Some(_) => Era::Modern,
+        None if has_meta => Era::Modern,
+        None => Era::Legacy,
+    }
+}
+
+/// Decodes an `Mcp-Name` / `Mcp-Param-*` value: `=?base64?…?=` carries UTF-8 in base64.
+pub(crate) fn decode_value(raw: &str) -> Option<String> {
+    match raw
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
+        Some(encoded) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        }
+        None => Some(raw.to_owned()),
+    }
+}
+
+/// The 2026-07-28 header checks, in the order the conformance suite relies on (digest 4.3):
+/// a missing `MCP-Protocol-Version` (`-32020`), then missing `_meta` fields (`-32602`), then a
+/// header that disagrees with `_meta` (`-32020`), then `Mcp-Method` and `Mcp-Name`
+/// (`-32020`). An unsupported version (`-32022`) and an unknown method (`-32601`) are left to
+/// the dispatcher, which sees the same request next.
+pub(crate) fn check_modern(headers: &HeaderMap, request: &Request) -> Result<(), McpError> {
+    let mismatch = |why: String| McpError::HeaderMismatch(why);
+    let version = text(headers, PROTOCOL_VERSION)
+        .map_err(|()| mismatch("MCP-Protocol-Version carries invalid characters".to_owned()))?
+        .ok_or_else(|| mismatch("the MCP-Protocol-Version header is required".to_owned()))?;
+    let meta_version = modern_meta_version(&request.params)?;
+    if version != meta_version {
+        return Err(mismatch(format!(
+            "MCP-Protocol-Version `{version}` does not match `_meta` protocol version `{meta_version}`"
+        )));
+    }
+    let method = text(headers, METHOD)
+        .map_err(|()| mismatch("Mcp-Method carries invalid characters".to_owned()))?
+        .ok_or_else(|| mismatch("the Mcp-Method header is required".to_owned()))?;
+    if method != request.method {
+        return Err(mismatch(format!(
+            "Mcp-Method `{method}` does not match the body's method `{}`",
+            request.method
+        )));
+    }
+    let name_field = match request.method.as_str() {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        _ => None,
+    };
+    if let Some(field) = name_field {
+        let raw = text(headers, NAME)
+            .map_err(|()| mismatch("Mcp-Name carries invalid characters".to_owned()))?
+            .ok_or_else(|| mismatch(format!("the Mcp-Name header is required for {method}")))?;
+        let name = decode_value(raw)
+            .ok_or_else(|| mismatch("Mcp-Name is not valid base64 UTF-8".to_owned()))?;
+        let body = request.params.get(field).and_then(Value::as_str);
+        if body != Some(name.as_str()) {
+            return Err(mismatch(format!(
+                "Mcp-Name `{name}` does not match the body's `{field}`"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn eras_follow_headers_meta_and_sessions() {
+        let meta = json!({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{}}});
+        let plain = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}});
+        assert_eq!(detect_era(&headers(&[]), &meta), Era::Modern);
+        assert_eq!(detect_era(&headers(&[]), &plain), Era::Legacy);
+        assert_eq!(
+            detect_era(&headers(&[(PROTOCOL_VERSION, "2026-07-28")]), &plain),
+            Era::Modern
+        );
+        assert_eq!(
+            detect_era(&headers(&[(PROTOCOL_VERSION, "2025-06-18")]), &plain),
+            Era::Legacy
+        );
+        assert_eq!(
+            detect_era(&headers(&[(PROTOCOL_VERSION, "2025-06-18")]), &meta),
+            Era::Modern
+        );
+        assert_eq!(
+            detect_era(&headers(&[(SESSION_ID, "abc")]), &meta),
+            Era::Legacy
+        );
+        assert_eq!(detect_era(&headers(&[]), &json!([meta])), Era::Legacy);
+    }
+
+    #[test]
+    fn base64_names_are_decoded() {
+        assert_eq!(decode_value("=?base64?w6ljaG8=?=").as_deref(), Some("écho"));
+        assert_eq!(decode_value("plain").as_deref(), Some("plain"));
+        assert_eq!(decode_value("=?base64?***?="), None);
+    }
+
+    #[test]
+    fn header_checks_run_in_the_documented_order() {
+        let request = |version: &str| Request {
+            id: crate::jsonrpc::RequestId::Number(1),
+            method: "tools/call".to_owned(),
+            params: json!({"name": "t", "_meta": {
+                "io.modelcontextprotocol/protocolVersion": version,
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }})
+            .as_object()
+            .unwrap()
+            .clone(),
+        };
+        let code = |h: &HeaderMap, r: &Request| check_modern(h, r).map_err(|e| e.code());
+        let r = request("2026-07-28");
+        assert_eq!(code(&headers(&[]), &r), Err(-32020));
+        let no_meta = Request {
+            params: serde_json::Map::new(),
+            ..r.clone()
+        };
+        assert_eq!(
+            code(&headers(&[(PROTOCOL_VERSION, "2026-07-28")]), &no_meta),
+            Err(-32602)
+        );
+        assert_eq!(
+            code(
+                &headers(&[(PROTOCOL_VERSION, "2026-07-28")]),
+                &request("v999.0.0")
+            ),
+            Err(-32020)
+        );
+        assert_eq!(
+            code(&headers(&[(PROTOCOL_VERSION, "2026-07-28")]), &r),
+            Err(-32020),
+            "Mcp-Method missing"
+        );
+        let full = [
+            (PROTOCOL_VERSION, "2026-07-28"),
+            (METHOD, "tools/call"),
+            (NAME, "t"),
+        ];
+        assert_eq!(code(&headers(&full), &r), Ok(()));
+        let wrong_name = [
+            (PROTOCOL_VERSION, "2026-07-28"),
+            (METHOD, "tools/call"),
+            (NAME, "other"),
+        ];
+        assert_eq!(code(&headers(&wrong_name), &r), Err(-32020));
+        let v999 = [
+            (PROTOCOL_VERSION, "v999.0.0"),
+            (METHOD, "tools/call"),
+            (NAME, "t"),
+        ];
+        assert_eq!(code(&headers(&v999), &request("v999.0.0")), Ok(()));
+    }
+}

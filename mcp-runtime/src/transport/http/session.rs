@@ -1,0 +1,212 @@
+//! Legacy (handshake-era) HTTP sessions: minted by `initialize`, bound to the subject that
+//! created them, bounded in number, and expired when idle.
+//!
+//! A session only carries protocol state (negotiated version, log level, requests in flight).
+//! It never authenticates: every request still presents and validates its own token, and a
+//! token for another subject is refused on the session.
+
+use crate::protocol::Connection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// One legacy session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) connection: Arc<Connection>,
+    /// The subject whose token created the session (`None`: no authentication configured).
+    pub(crate) subject: Option<String>,
+    last_seen: Mutex<Instant>,
+    /// Cancelled when the session ends (DELETE, expiry); ends its GET stream.
+    pub(crate) closed: CancellationToken,
+    get_stream_open: Mutex<bool>,
+}
+
+impl Session {
+    fn touch(&self) {
+        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+    }
+
+    fn busy(&self) -> bool {
+        self.connection.in_flight() > 0
+            || *self
+                .get_stream_open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims the session's one GET stream; `false` when one is already open.
+    pub(crate) fn open_get_stream(&self) -> bool {
+        let mut open = self
+            .get_stream_open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        !std::mem::replace(&mut *open, true)
+    }
+
+    /// Releases the GET stream.
+    pub(crate) fn close_get_stream(&self) {
+        *self
+            .get_stream_open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = false;
+        self.touch();
+    }
+
+    fn end(&self) {
+        self.closed.cancel();
+        self.connection.cancel_all();
+    }
+}
+
+/// The session table.
+#[derive(Debug)]
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<String, Arc<Session>>>,
+    max: usize,
+    idle_timeout: Duration,
+}
+
+/// The table is full of active sessions.
+#[derive(Debug)]
+pub(crate) struct Full;
+
+impl Sessions {
+    pub(crate) fn new(max: usize, idle_timeout: Duration) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            max: max.max(1),
+            idle_timeout,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Mints a session for `subject` with a fresh random id.
+    pub(crate) fn create(&self, subject: Option<String>) -> Result<Arc<Session>, Full> {
+        self.expire_idle();
+        let mut map = self.lock();
+        if map.len() >= self.max {
+            return Err(Full);
+        }
+        let id = new_session_id();
+        let session = Arc::new(Session {
+            id: id.clone(),
+            connection: Arc::new(Connection::new()),
+            subject,
+            last_seen: Mutex::new(Instant::now()),
+            closed: CancellationToken::new(),
+            get_stream_open: Mutex::new(false),
+        });
+        map.insert(id, session.clone());
+        Ok(session)
+    }
+
+    /// The live session `id`, marked as used now.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.expire_idle();
+        let session = self.lock().get(id).cloned()?;
+        session.touch();
+        Some(session)
+    }
+
+    /// Ends session `id`; returns whether it existed.
+    pub(crate) fn remove(&self, id: &str) -> bool {
+        let removed = self.lock().remove(id);
+        match removed {
+            Some(s) => {
+                s.end();
+                tracing::info!(session = s.connection.id(), "legacy session ended");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of live sessions.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Ends every session (shutdown).
+    pub(crate) fn clear(&self) {
+        for (_, s) in self.lock().drain() {
+            s.end();
+        }
+    }
+
+    /// Ends sessions idle for longer than the timeout with nothing in flight.
+    pub(crate) fn expire_idle(&self) {
+        let mut map = self.lock();
+        let expired: Vec<String> = map
+            .iter()
+            .filter(|(_, s)| !s.busy() && s.idle_for() >= self.idle_timeout)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(s) = map.remove(&id) {
+                tracing::info!(session = s.connection.id(), "legacy session expired (idle)");
+                s.end();
+            }
+        }
+    }
+}
+
+/// 256 random bits from the operating system, hex-encoded (visible ASCII, as required).
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_random_visible_ascii() {
+        let a = new_session_id();
+        let b = new_session_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| (0x21..=0x7e).contains(&c)));
+    }
+
+    #[test]
+    fn the_table_is_bounded_and_sessions_end() {
+        let sessions = Sessions::new(2, Duration::from_secs(3600));
+        let one = sessions.create(Some("alice".into())).unwrap();
+        let _two = sessions.create(None).unwrap();
+        assert!(sessions.create(None).is_err());
+        assert!(sessions.get(&one.id).is_some());
+        assert!(sessions.remove(&one.id));
+        assert!(one.closed.is_cancelled());
+        assert!(sessions.get(&one.id).is_none());
+        assert!(!sessions.remove(&one.id));
+        assert!(sessions.create(None).is_ok());
+    }
+
+    #[test]
+    fn idle_sessions_expire_unless_busy() {
+        let sessions = Sessions::new(10, Duration::ZERO);
+        let idle = sessions.create(None).unwrap();
+        let streaming = sessions.create(None).unwrap();
+        assert!(streaming.open_get_stream());
+        assert!(!streaming.open_get_stream(), "only one GET stream");
+        sessions.expire_idle();
+        assert!(idle.closed.is_cancelled());
+        assert!(!streaming.closed.is_cancelled());
+        assert_eq!(sessions.len(), 1);
+    }
+}
