@@ -29,7 +29,11 @@ fn audit_events(stderr: &str) -> Vec<Value> {
 async fn finish(mut peer: StdioPeer) -> Vec<Value> {
     peer.close_stdin();
     let status = peer.wait(Duration::from_secs(20)).await;
-    assert!(status.success(), "exit status {status}; stderr:\n{}", peer.stderr());
+    assert!(
+        status.success(),
+        "exit status {status}; stderr:\n{}",
+        peer.stderr()
+    );
     let stderr = peer.stderr();
     assert!(!stderr.contains("Bearer "), "no token material in logs");
     audit_events(&stderr)
@@ -60,7 +64,10 @@ async fn local_user_may_look_up_but_not_cancel_legacy_era() {
             json!({"name": "get_order_status", "arguments": {"order_id": "TN-1001"}}),
         )
         .await;
-    assert_eq!(allowed["result"]["structuredContent"]["id"], "TN-1001", "{allowed}");
+    assert_eq!(
+        allowed["result"]["structuredContent"]["id"], "TN-1001",
+        "{allowed}"
+    );
 
     let denied = peer
         .request(
@@ -132,7 +139,10 @@ async fn modern_era_list_is_private_and_denial_is_typed() {
             modern(json!({"name": "list_orders", "arguments": {"status": "pending"}})),
         )
         .await;
-    assert_eq!(allowed["result"]["structuredContent"]["count"], 2, "{allowed}");
+    assert_eq!(
+        allowed["result"]["structuredContent"]["count"], 2,
+        "{allowed}"
+    );
     let events = finish(peer).await;
     let decisions: Vec<(&str, &str)> = events
         .iter()
@@ -179,8 +189,7 @@ async fn a_policy_that_grants_the_scope_allows_the_cancel_and_audits_it() {
         .expect("an audit event");
     assert_eq!(call["decision"], "allow");
     assert_eq!(
-        call["rule"],
-        "declared:cancel_order + tools.cancel_order",
+        call["rule"], "declared:cancel_order + tools.cancel_order",
         "the tenant condition of [tools.cancel_order] was checked too"
     );
 }
@@ -220,7 +229,10 @@ fn check_fails_on_a_broken_copy_with_positions_and_suggestions() {
     let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
     let broken = shipped
         .replace("[tools.cancel_order]", "[tools.cancel_ordr]")
-        .replace(r#""support-agent" = ["orders:read"]"#, r#""support-agent" = ["orders:raed"]"#)
+        .replace(
+            r#""support-agent" = ["orders:read"]"#,
+            r#""support-agent" = ["orders:raed"]"#,
+        )
         .replace(r#"extends = "staging""#, r#"extends = "stagin""#);
     let path = scratch("broken", &broken);
     let p = path.to_str().unwrap();
@@ -241,7 +253,10 @@ fn check_fails_on_a_broken_copy_with_positions_and_suggestions() {
         "{out}"
     );
     assert!(
-        out.contains(&format!("{p}:{}:11: unknown environment `stagin` in `extends`; did you mean `staging`?", line_of("extends = "))),
+        out.contains(&format!(
+            "{p}:{}:11: unknown environment `stagin` in `extends`; did you mean `staging`?",
+            line_of("extends = ")
+        )),
         "{out}"
     );
 }
@@ -249,18 +264,35 @@ fn check_fails_on_a_broken_copy_with_positions_and_suggestions() {
 #[test]
 fn explain_prints_the_decision_and_the_rule() {
     let (code, out) = technova_cmd(&[
-        "explain", "--env", "prod", "--tool", "cancel_order", "--claims",
+        "explain",
+        "--env",
+        "prod",
+        "--tool",
+        "cancel_order",
+        "--claims",
         r#"{"roles":["support-lead"],"tenant":"technova"}"#,
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("decision:         allow"), "{out}");
-    assert!(out.contains("env.prod.tools.cancel_order.rate_limit"), "{out}");
+    assert!(
+        out.contains("env.prod.tools.cancel_order.rate_limit"),
+        "{out}"
+    );
     let (code, out) = technova_cmd(&[
-        "explain", "--env", "prod", "--tool", "cancel_order", "--scopes", "tools.read",
+        "explain",
+        "--env",
+        "prod",
+        "--tool",
+        "cancel_order",
+        "--scopes",
+        "tools.read",
     ]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("missing scopes:   orders:write"), "{out}");
     let (code, out) = technova_cmd(&["tools"]);
     assert_eq!(code, 0);
-    assert!(out.contains("cancel_order") && out.contains("orders:write"), "{out}");
+    assert!(
+        out.contains("cancel_order") && out.contains("orders:write"),
+        "{out}"
+    );
 }

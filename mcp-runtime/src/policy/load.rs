@@ -222,14 +222,18 @@ impl Policy {
                 // serde stops at the first problem; list every unknown key of the file too.
                 let mut all = unknown_keys(&source);
                 let first = toml_diagnostic(&source, &e);
-                if !all.iter().any(|d| (d.line, d.column) == (first.line, first.column)) {
+                if !all
+                    .iter()
+                    .any(|d| (d.line, d.column) == (first.line, first.column))
+                {
                     all.push(first);
                 }
                 all.sort_by_key(|d| (d.line, d.column));
                 return Err(PolicyError::Invalid(all));
             }
         };
-        let diagnostics = Validator::new(&source, &file, &catalog).run();
+        let mut diagnostics = Validator::new(&source, &file, &catalog).run();
+        diagnostics.sort_by_key(|d| (d.line, d.column));
         if !diagnostics.is_empty() {
             return Err(PolicyError::Invalid(diagnostics));
         }
@@ -341,17 +345,28 @@ const ENV: Shape = Shape::Table(&[
     ),
     (
         "principal",
-        Shape::Table(&[("sub", Shape::Any), ("scopes", Shape::Any), ("claims", Shape::Any)]),
+        Shape::Table(&[
+            ("sub", Shape::Any),
+            ("scopes", Shape::Any),
+            ("claims", Shape::Any),
+        ]),
     ),
     ("token_env", Shape::Any),
     ("tools", Shape::Named(&TOOL_RULE)),
 ]);
 const ROOT: Shape = Shape::Table(&[
     ("server", Shape::Table(&[("name", Shape::Any)])),
-    ("scopes", Shape::Table(&[("implies", Shape::Any), ("extra", Shape::Any)])),
+    (
+        "scopes",
+        Shape::Table(&[("implies", Shape::Any), ("extra", Shape::Any)]),
+    ),
     (
         "grants",
-        Shape::Table(&[("scope", Shape::Any), ("role", Shape::Any), ("roles_claim", Shape::Any)]),
+        Shape::Table(&[
+            ("scope", Shape::Any),
+            ("role", Shape::Any),
+            ("roles_claim", Shape::Any),
+        ]),
     ),
     ("tools", Shape::Named(&TOOL_RULE)),
     ("defaults", ENV),
@@ -379,8 +394,15 @@ fn unknown_keys(source: &Source) -> Vec<Diagnostic> {
                             key.span(),
                             format!(
                                 "unknown key `{name}` in `{}`; expected one of: {}",
-                                if path.is_empty() { "the top level" } else { path },
-                                keys.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                                if path.is_empty() {
+                                    "the top level"
+                                } else {
+                                    path
+                                },
+                                keys.iter()
+                                    .map(|(k, _)| format!("`{k}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         );
                         d.help = did_you_mean(name, keys.iter().map(|(k, _)| *k));
