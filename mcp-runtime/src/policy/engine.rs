@@ -685,7 +685,7 @@ fn resolve_jwks(jwks: &str, base_dir: &std::path::Path) -> Result<String, String
     check_url(jwks, true)
         .map_err(|_| format!("must be an http(s) URL or a `file://` path, not `{jwks}`"))?;
     match jwks.strip_prefix("file://") {
-        Some(path) if path.is_empty() => Err("`file://` needs a path".to_owned()),
+        Some("") => Err("`file://` needs a path".to_owned()),
         Some(path) => {
             let p = std::path::Path::new(path);
             let full = if p.is_absolute() {

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// A `${VAR}` lookup that reloads can keep using.
+pub type SharedVars = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Where a reloadable policy comes from.
 #[derive(Clone, Debug)]
 struct Origin {
@@ -25,7 +28,7 @@ pub struct PolicyHandle {
     current: ArcSwap<Engine>,
     origin: Option<Origin>,
     revision: AtomicU64,
-    vars: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    vars: SharedVars,
 }
 
 impl fmt::Debug for PolicyHandle {
@@ -84,7 +87,7 @@ impl PolicyHandle {
         path: &Path,
         env: &str,
         catalog: Arc<ToolCatalog>,
-        vars: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+        vars: SharedVars,
     ) -> Result<Self, PolicyError> {
         let engine = load_env(path, env, catalog.clone(), &*vars)?;
         Ok(Self {
