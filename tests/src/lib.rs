@@ -163,6 +163,11 @@ impl StdioPeer {
         response["result"].clone()
     }
 
+    /// The process id (while it runs).
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Closes stdin (end of input).
     pub fn close_stdin(&mut self) {
         self.stdin.take();

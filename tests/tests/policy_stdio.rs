@@ -296,3 +296,86 @@ fn explain_prints_the_decision_and_the_rule() {
         "{out}"
     );
 }
+
+async fn visible_tools(peer: &mut StdioPeer, id: i64) -> usize {
+    let list = peer.request(id, "tools/list", json!({})).await;
+    list["result"]["tools"].as_array().expect("tools").len()
+}
+
+/// Polls (a listing per step) until `want` tools are visible; fails after [`e2e::TIMEOUT`].
+async fn until_visible(peer: &mut StdioPeer, next_id: &mut i64, want: usize) {
+    let deadline = std::time::Instant::now() + e2e::TIMEOUT;
+    loop {
+        *next_id += 1;
+        if visible_tools(peer, *next_id).await == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw {want} tools; stderr:\n{}",
+            peer.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn until_stderr(peer: &StdioPeer, needle: &str) {
+    let deadline = std::time::Instant::now() + e2e::TIMEOUT;
+    while !peer.stderr().contains(needle) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stderr never contained {needle:?}:\n{}",
+            peer.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn reload_on_change_keeps_the_last_good_policy_and_on_sighup() {
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let path = scratch("reload", &shipped);
+    let mut peer = serve(&["--policy", path.to_str().unwrap()], &[]);
+    peer.initialize("2025-11-25").await;
+    let mut id = 0;
+    assert_eq!(visible_tools(&mut peer, 1).await, 3);
+
+    // A good change: the local user may now cancel too.
+    let lead = shipped.replace(
+        r#"scopes = ["orders:read", "reports:run"]"#,
+        r#"scopes = ["orders:write", "reports:run"]"#,
+    );
+    std::fs::write(&path, &lead).unwrap();
+    until_visible(&mut peer, &mut id, 4).await;
+
+    // A bad change is refused with its position; the last good policy stays in force.
+    let broken = lead.replace("[tools.cancel_order]", "[tools.cancel_ordr]");
+    std::fs::write(&path, &broken).unwrap();
+    let line = broken
+        .lines()
+        .position(|l| l.contains("cancel_ordr"))
+        .unwrap()
+        + 1;
+    until_stderr(
+        &peer,
+        &format!(
+            "policy reload rejected: {}:{line}:8: unknown tool `cancel_ordr`",
+            path.display()
+        ),
+    )
+    .await;
+    id += 1;
+    assert_eq!(visible_tools(&mut peer, id).await, 4);
+
+    // SIGHUP reloads too.
+    std::fs::write(&path, &shipped).unwrap();
+    let pid = peer.id().expect("running").to_string();
+    let status = Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    until_stderr(&peer, "SIGHUP").await;
+    until_visible(&mut peer, &mut id, 3).await;
+    finish(peer).await;
+}

@@ -152,7 +152,13 @@ impl PolicyHandle {
     pub fn reload_and_log(&self, trigger: &str) {
         match self.reload() {
             Ok(revision) => {
-                tracing::info!(trigger, revision, path = ?self.path(), "policy reloaded");
+                let path = self.path().map(|p| p.display().to_string());
+                tracing::info!(
+                    trigger,
+                    revision,
+                    path = path.as_deref().unwrap_or("-"),
+                    "policy reloaded"
+                );
             }
             Err(e) => {
                 for d in e.diagnostics() {
@@ -190,11 +196,15 @@ pub fn spawn_watchers(handle: Arc<PolicyHandle>) -> tokio::task::JoinHandle<()> 
         }
         let _watcher = handle.path().and_then(|p| watch_file(p, tx.clone()));
         drop(tx);
-        while let Some(trigger) = rx.recv().await {
+        while let Some(mut trigger) = rx.recv().await {
             if trigger == "file change" {
                 // Editors write in steps; let them finish, then read once.
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                while rx.try_recv().is_ok() {}
+                while let Ok(t) = rx.try_recv() {
+                    if t == "SIGHUP" {
+                        trigger = t;
+                    }
+                }
             }
             let h = handle.clone();
             let _ = tokio::task::spawn_blocking(move || h.reload_and_log(trigger)).await;
