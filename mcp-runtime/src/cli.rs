@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// The HTTP listen address, overriding the environment's.
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    /// (stdio) The longest accepted message, in bytes.
+    #[arg(long, default_value_t = StdioConfig::default().max_line_bytes)]
+    pub max_line_bytes: usize,
 }
 
 /// `check`.
@@ -382,7 +385,11 @@ fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
         let result = match transport {
             TransportKind::Stdio => {
                 let caller = stdio_caller(&settings)?;
-                serve_stdio(server, caller, StdioConfig::default()).await
+                let config = StdioConfig {
+                    max_line_bytes: args.max_line_bytes,
+                    ..StdioConfig::default()
+                };
+                serve_stdio(server, caller, config).await
             }
             TransportKind::Http => {
                 let bind = args

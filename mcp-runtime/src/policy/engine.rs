@@ -533,7 +533,7 @@ impl Policy {
             .find_map(|(_, s)| s.auth.as_ref().and_then(|a| a.algorithms.as_ref()))
             .map_or_else(
                 || vec!["RS256".to_owned(), "ES256".to_owned()],
-                |a| a.iter().map(|n| n.get_ref().clone()).collect(),
+                |a| a.get_ref().iter().map(|n| n.get_ref().clone()).collect(),
             );
         let servers: Vec<Name> = layers
             .iter()
@@ -909,5 +909,26 @@ fn condition_holds(c: &Condition, claims: &Map<String, Value>) -> bool {
         Some(Value::String(s)) => matches(s),
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(matches),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScopeSet;
+
+    #[test]
+    fn scope_sets_cover_union_and_difference() {
+        let mut a = ScopeSet::EMPTY;
+        a.insert(0);
+        a.insert(63);
+        a.insert(64);
+        a.insert(255);
+        let mut b = ScopeSet::EMPTY;
+        b.insert(64);
+        assert!(a.covers(b));
+        assert!(!b.covers(a));
+        assert_eq!(a.minus(b).iter().collect::<Vec<_>>(), [0, 63, 255]);
+        assert_eq!(b.union(a), a);
+        assert!(ScopeSet::EMPTY.is_empty() && a.covers(ScopeSet::EMPTY));
     }
 }

@@ -788,7 +788,7 @@ impl<'a> Validator<'a> {
             for v in auth.authorization_servers.iter().flatten() {
                 self.interpolation_syntax(v);
             }
-            for alg in auth.algorithms.iter().flatten() {
+            for alg in auth.algorithms.iter().flat_map(|a| a.get_ref()) {
                 if !ALGORITHMS.contains(&alg.get_ref().as_str()) {
                     let help = did_you_mean(alg.get_ref(), ALGORITHMS.iter().copied());
                     self.error(
@@ -802,8 +802,14 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            if auth.algorithms.as_ref().is_some_and(Vec::is_empty) {
-                self.error(0..0, "`auth.algorithms` must not be empty".to_owned(), None);
+            if let Some(algs) = &auth.algorithms
+                && algs.get_ref().is_empty()
+            {
+                self.error(
+                    algs.span(),
+                    "`auth.algorithms` must not be empty".to_owned(),
+                    None,
+                );
             }
             if let Some(leeway) = &auth.leeway
                 && let Err(why) = parse_duration(leeway.get_ref())
@@ -827,12 +833,14 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            if principal
-                .sub
-                .as_ref()
-                .is_some_and(|s| s.get_ref().is_empty())
+            if let Some(sub) = &principal.sub
+                && sub.get_ref().is_empty()
             {
-                self.error(0..0, "`principal.sub` must not be empty".to_owned(), None);
+                self.error(
+                    sub.span(),
+                    "`principal.sub` must not be empty".to_owned(),
+                    None,
+                );
             }
         }
         if let Some(var) = &env.token_env
@@ -851,5 +859,70 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_lines_and_character_columns() {
+        let text = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        assert_eq!(line_col(text, text.find('=').unwrap()), (1, 3));
+        assert_eq!(line_col(text, text.rfind('"').unwrap()), (2, 8));
+    }
+
+    #[test]
+    fn suggestions_pick_close_names_only() {
+        let names = ["cancel_order", "list_orders", "get_order_status"];
+        assert_eq!(closest("cancel_ordr", names), Some("cancel_order"));
+        assert_eq!(closest("list_order", names), Some("list_orders"));
+        assert_eq!(closest("refund", names), None);
+    }
+
+    #[test]
+    fn rate_limits_and_durations_parse() {
+        let five = parse_rate_limit("5/minute").unwrap().unwrap();
+        assert_eq!((five.calls.get(), five.per), (5, Duration::from_secs(60)));
+        assert_eq!(five.to_string(), "5/minute");
+        assert_eq!(parse_rate_limit("none"), Ok(None));
+        for bad in ["0/minute", "5", "5/day", "x/second", "5 per minute"] {
+            assert!(parse_rate_limit(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn interpolation_expands_defaults_and_refuses_the_unset() {
+        let vars = |v: &str| (v == "SET").then(|| "value".to_owned());
+        assert_eq!(interpolate("a${SET}b", &vars).unwrap(), "avalueb");
+        assert_eq!(
+            interpolate("${UNSET:-http://x:1/y}", &vars).unwrap(),
+            "http://x:1/y"
+        );
+        assert_eq!(interpolate("$${SET}", &vars).unwrap(), "${SET}");
+        assert_eq!(
+            interpolate("${UNSET}", &vars),
+            Err(InterpolationError::Unset("UNSET".into()))
+        );
+        assert!(matches!(
+            interpolate("${SET", &vars),
+            Err(InterpolationError::Syntax(_))
+        ));
+        assert!(matches!(
+            interpolate("$SET", &vars),
+            Err(InterpolationError::Syntax(_))
+        ));
+        assert!(matches!(
+            interpolate("${A B}", &vars),
+            Err(InterpolationError::Syntax(_))
+        ));
     }
 }

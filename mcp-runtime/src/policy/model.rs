@@ -173,7 +173,7 @@ pub struct AuthSection {
     /// Signing keys: an `https://`/`http://` URL or a `file://` path; absent = discovery.
     pub jwks: Option<Name>,
     /// Accepted JWS algorithms.
-    pub algorithms: Option<Vec<Name>>,
+    pub algorithms: Option<Spanned<Vec<Name>>>,
     /// Clock leeway, e.g. `"30s"`.
     pub leeway: Option<Name>,
     /// Authorization servers advertised in the protected resource metadata.
