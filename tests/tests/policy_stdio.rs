@@ -379,3 +379,31 @@ async fn reload_on_change_keeps_the_last_good_policy_and_on_sighup() {
     until_visible(&mut peer, &mut id, 3).await;
     finish(peer).await;
 }
+
+#[test]
+fn serve_refuses_a_stale_policy_before_speaking() {
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let stale = format!("{shipped}\n[tools.refund_order]\nenabled = false\n");
+    let path = scratch("stale", &stale);
+    let out = Command::new(technova())
+        .args(["serve", "--policy", path.to_str().unwrap()])
+        .current_dir(e2e::workspace_root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run technova");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "stdout is the protocol channel");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stale
+        .lines()
+        .position(|l| l.contains("refund_order"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!(
+            "{}:{line}:8: unknown tool `refund_order` in `tools`: this binary has no such tool",
+            path.display()
+        )),
+        "{stderr}"
+    );
+}
