@@ -285,7 +285,7 @@ fn unknown_environment_and_server_mismatch() {
     let err = policy.compile("prd", &|_| None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "policy.toml: no environment `prd`; did you mean `prod`?; defined: local, prod, staging"
+        "policy.toml: no environment `prd` (did you mean `prod`?); defined: local, prod, staging"
     );
     let errs = errors(&POLICY.replace("name = \"technova-orders\"", "name = \"billing\""));
     assert_eq!(

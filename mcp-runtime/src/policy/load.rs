@@ -90,7 +90,7 @@ impl PolicyError {
 }
 
 fn help_suffix(help: &Option<String>) -> String {
-    help.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
+    help.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
 }
 
 fn render(diagnostics: &[Diagnostic]) -> String {
