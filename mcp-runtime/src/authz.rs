@@ -7,9 +7,10 @@
 
 use crate::context::Caller;
 use crate::error::McpError;
-use crate::registry::{Access, Tool};
+use crate::registry::{Access, Tool, ToolRegistry};
 use serde_json::{Value, json};
 use std::fmt;
+use std::sync::Arc;
 
 /// Whether a list result may be shared between callers (`cacheScope`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +85,20 @@ pub trait Authorizer: Send + Sync + 'static {
     /// The `cacheScope` of list results.
     fn list_cache_scope(&self) -> CacheScope {
         CacheScope::Private
+    }
+
+    /// The tools `tools/list` shows `caller`, in registry order, and the result's
+    /// `cacheScope`, decided together (a policy takes one snapshot for the whole list).
+    fn list_visible<'t>(
+        &self,
+        caller: &Caller,
+        tools: &'t ToolRegistry,
+    ) -> (Vec<&'t Arc<Tool>>, CacheScope) {
+        let visible = tools
+            .iter()
+            .filter(|t| self.is_visible(caller, t))
+            .collect();
+        (visible, self.list_cache_scope())
     }
 }
 

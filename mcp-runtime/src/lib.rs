@@ -1,14 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::print_stdout)]
 
+pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod cli;
 pub mod content;
 pub mod context;
 pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod jsonrpc;
+pub mod policy;
 pub mod protocol;
 pub mod registry;
 pub mod telemetry;

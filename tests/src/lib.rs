@@ -163,6 +163,11 @@ impl StdioPeer {
         response["result"].clone()
     }
 
+    /// The process id (while it runs).
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Closes stdin (end of input).
     pub fn close_stdin(&mut self) {
         self.stdin.take();
@@ -312,25 +317,35 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Starts TechNova over HTTP, trusting the development JWKS, and waits until it answers.
+    /// Starts TechNova's `dev` environment over HTTP on a free port (tokens from the
+    /// development minter, checked against the development JWKS) and waits until it answers.
     pub async fn technova_dev() -> Self {
+        Self::technova("dev", &[]).await
+    }
+
+    /// Starts `technova serve --env <env>` over HTTP on a free loopback port with the
+    /// repository's `policy.toml`; `TECHNOVA_RESOURCE` is set to the endpoint's URL unless
+    /// `envs` sets it.
+    pub async fn technova(env: &str, envs: &[(&str, &str)]) -> Self {
         let port = free_port();
         let origin = format!("http://127.0.0.1:{port}");
         let url = format!("{origin}/mcp");
         let bind = format!("127.0.0.1:{port}");
-        let jwks = dev_jwks();
-        let peer = StdioPeer::technova(&[
-            "--transport",
-            "http",
-            "--bind",
-            &bind,
-            "--resource",
-            &url,
-            "--issuer",
-            DEV_ISSUER,
-            "--jwks",
-            jwks.to_str().expect("a UTF-8 path"),
-        ]);
+        let mut all_envs: Vec<(&str, &str)> = vec![("TECHNOVA_RESOURCE", &url)];
+        all_envs.extend_from_slice(envs);
+        let peer = StdioPeer::spawn(
+            &technova(),
+            &[
+                "serve",
+                "--env",
+                env,
+                "--transport",
+                "http",
+                "--bind",
+                &bind,
+            ],
+            &all_envs,
+        );
         let deadline = tokio::time::Instant::now() + TIMEOUT;
         loop {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))

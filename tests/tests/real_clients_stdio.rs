@@ -2,7 +2,7 @@
 //! TypeScript SDK client, the official Python SDK client (discover-probe and legacy modes) and
 //! the MCP Inspector CLI.
 
-use e2e::{interop_dir, last_json_line, node, python, run_peer, technova};
+use e2e::{interop_dir, last_json_line, node, python, root_policy, run_peer, technova};
 use serde_json::Value;
 
 fn assert_lookup(summary: &Value) {
@@ -31,9 +31,17 @@ fn assert_lookup(summary: &Value) {
 #[tokio::test]
 async fn typescript_sdk_client_over_stdio() {
     let bin = technova();
+    let policy = root_policy();
     let out = run_peer(
         &node(),
-        &["ts-client.mjs", "stdio", bin.to_str().unwrap(), "serve"],
+        &[
+            "ts-client.mjs",
+            "stdio",
+            bin.to_str().unwrap(),
+            "serve",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
         &[],
     )
     .await;
@@ -56,6 +64,7 @@ async fn typescript_sdk_client_over_stdio() {
 #[tokio::test]
 async fn python_sdk_client_over_stdio_probes_discover_and_speaks_2026_07_28() {
     let bin = technova();
+    let policy = root_policy();
     let out = run_peer(
         &python(),
         &[
@@ -64,6 +73,8 @@ async fn python_sdk_client_over_stdio_probes_discover_and_speaks_2026_07_28() {
             "auto",
             bin.to_str().unwrap(),
             "serve",
+            "--policy",
+            policy.to_str().unwrap(),
         ],
         &[],
     )
@@ -77,6 +88,7 @@ async fn python_sdk_client_over_stdio_probes_discover_and_speaks_2026_07_28() {
 #[tokio::test]
 async fn python_sdk_client_over_stdio_in_legacy_mode() {
     let bin = technova();
+    let policy = root_policy();
     let out = run_peer(
         &python(),
         &[
@@ -85,6 +97,8 @@ async fn python_sdk_client_over_stdio_in_legacy_mode() {
             "legacy",
             bin.to_str().unwrap(),
             "serve",
+            "--policy",
+            policy.to_str().unwrap(),
         ],
         &[],
     )
@@ -97,6 +111,7 @@ async fn python_sdk_client_over_stdio_in_legacy_mode() {
 #[tokio::test]
 async fn inspector_cli_over_stdio_lists_and_calls() {
     let bin = technova();
+    let policy = root_policy();
     let inspector = interop_dir()
         .join("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
     let catalog =
@@ -110,6 +125,8 @@ async fn inspector_cli_over_stdio_lists_and_calls() {
             "--cli",
             bin.to_str().unwrap(),
             "serve",
+            "--policy",
+            policy.to_str().unwrap(),
             "--method",
             "tools/list",
         ],
@@ -131,6 +148,8 @@ async fn inspector_cli_over_stdio_lists_and_calls() {
             "--cli",
             bin.to_str().unwrap(),
             "serve",
+            "--policy",
+            policy.to_str().unwrap(),
             "--method",
             "tools/call",
             "--tool-name",

@@ -202,6 +202,24 @@ impl Server {
         &self.inner.tools
     }
 
+    /// The same server (tools, state, settings) with another authorizer, e.g. a deployment
+    /// policy chosen at start-up.
+    #[must_use]
+    pub fn with_authorizer(&self, authorizer: Arc<dyn Authorizer>) -> Server {
+        let inner = &self.inner;
+        Server {
+            inner: Arc::new(Inner {
+                info: inner.info.clone(),
+                instructions: inner.instructions.clone(),
+                tools: inner.tools.clone(),
+                authorizer,
+                extensions: inner.extensions.clone(),
+                page_size: inner.page_size,
+                list_ttl_ms: inner.list_ttl_ms,
+            }),
+        }
+    }
+
     /// The authorizer in force.
     pub fn authorizer(&self) -> &Arc<dyn Authorizer> {
         &self.inner.authorizer
@@ -547,13 +565,10 @@ impl Server {
             })?,
             Some(_) => return Err(McpError::invalid_params("`cursor` must be a string")),
         };
-        let authorizer = &self.inner.authorizer;
-        let visible: Vec<&Arc<Tool>> = self
+        let (visible, cache_scope) = self
             .inner
-            .tools
-            .iter()
-            .filter(|t| authorizer.is_visible(&scope.caller, t))
-            .collect();
+            .authorizer
+            .list_visible(&scope.caller, &self.inner.tools);
         if offset > visible.len() {
             return Err(McpError::invalid_params(
                 "Invalid cursor: past the end of the list",
@@ -567,7 +582,7 @@ impl Server {
         }
         if era == Era::Modern {
             result["ttlMs"] = json!(self.inner.list_ttl_ms);
-            result["cacheScope"] = json!(authorizer.list_cache_scope().as_str());
+            result["cacheScope"] = json!(cache_scope.as_str());
         }
         Ok(result)
     }

@@ -6,6 +6,7 @@
 //!
 //! ```sh
 //! technova-dev-token --scopes "orders:read orders:write" --sub alice --ttl 600
+//! technova-dev-token --sub lead --claims '{"tenant":"technova","roles":["support-lead"]}'
 //! ```
 
 use anyhow::Context as _;
@@ -46,6 +47,9 @@ struct Cli {
     /// The OAuth client id (`client_id`).
     #[arg(long, default_value = "technova-dev-cli")]
     client_id: String,
+    /// Extra claims as a JSON object (e.g. roles or a tenant the policy checks).
+    #[arg(long, default_value = r#"{"tenant":"technova"}"#)]
+    claims: String,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,7 +64,9 @@ fn main() -> anyhow::Result<()> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let claims = json!({
+    let extra: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&cli.claims).context("--claims must be a JSON object")?;
+    let mut claims = json!({
         "iss": cli.iss,
         "sub": cli.sub,
         "aud": cli.aud,
@@ -70,6 +76,9 @@ fn main() -> anyhow::Result<()> {
         "nbf": now,
         "exp": now + cli.ttl,
     });
+    for (key, value) in extra {
+        claims[key] = value;
+    }
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(DEV_KID.to_owned());
     header.typ = Some("at+jwt".to_owned());

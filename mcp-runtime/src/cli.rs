@@ -1,0 +1,429 @@
+//! The standard command line of every application built on the runtime:
+//!
+//! - `serve [--policy FILE] [--env NAME] [--transport stdio|http] [--bind ADDR]` serves MCP
+//!   under the policy's environment (logs on stderr only; stdout is the stdio channel);
+//! - `check [--policy FILE] [--env NAME]` validates a policy against the binary's tools and
+//!   prints every problem at `file:line:column` (exit 1 if there is any);
+//! - `explain --tool NAME --scopes "a b" [--claims JSON] [--local]` prints the decision for a
+//!   caller and the rule that made it (exit 0 allowed, 1 denied);
+//! - `tools` lists the compiled tools with their declared scopes.
+//!
+//! `--policy` defaults to `./policy.toml` (env `MCP_POLICY`), `--env` to `local`
+//! (env `MCP_ENV`). Usage errors and unusable policies exit with 2.
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     mcp_runtime::cli::run(|| mcp_runtime::Server::builder("demo", "0.1.0").build())
+//! }
+//! ```
+
+use crate::context::Caller;
+use crate::policy::model::TransportKind;
+use crate::policy::reload::{load_env, spawn_watchers};
+use crate::policy::{
+    Policy, PolicyAuthorizer, PolicyError, PolicyHandle, ToolCatalog, engine::process_env,
+    stdio_caller,
+};
+use crate::protocol::Server;
+use crate::registry::Access;
+use crate::transport::http::{HttpConfig, serve_http};
+use crate::transport::stdio::{StdioConfig, serve_stdio};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::fmt;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(version, about = "An MCP server governed by a policy file")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP under the policy's environment.
+    Serve(ServeArgs),
+    /// Validate a policy against this binary's tools; print every problem.
+    Check(CheckArgs),
+    /// Print the decision for one caller and tool, and the rule that made it.
+    Explain(ExplainArgs),
+    /// List the compiled tools with their declared scopes.
+    Tools,
+}
+
+/// Which policy file.
+#[derive(Debug, Args)]
+pub struct PolicyArg {
+    /// The policy file.
+    #[arg(long, env = "MCP_POLICY", default_value = "policy.toml")]
+    pub policy: PathBuf,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The policy file.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// The environment of the policy to serve.
+    #[arg(long, env = "MCP_ENV", default_value = "local")]
+    pub env: String,
+    /// The transport, overriding the environment's.
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportArg>,
+    /// The HTTP listen address, overriding the environment's.
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+    /// (stdio) The longest accepted message, in bytes.
+    #[arg(long, default_value_t = StdioConfig::default().max_line_bytes)]
+    pub max_line_bytes: usize,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The policy file.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// Check only this environment (default: every environment).
+    #[arg(long, env = "MCP_ENV")]
+    pub env: Option<String>,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The policy file.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// The environment.
+    #[arg(long, env = "MCP_ENV", default_value = "local")]
+    pub env: String,
+    /// The tool to call.
+    #[arg(long)]
+    pub tool: String,
+    /// The caller's token scopes, separated by spaces or commas.
+    #[arg(long, default_value = "")]
+    pub scopes: String,
+    /// The caller's token claims, as a JSON object (e.g. `{"roles":["support-lead"]}`).
+    #[arg(long)]
+    pub claims: Option<String>,
+    /// The caller's subject.
+    #[arg(long, default_value = "explain")]
+    pub subject: String,
+    /// Decide for the environment's local stdio principal instead of a token.
+    #[arg(long, conflicts_with_all = ["scopes", "claims"])]
+    pub local: bool,
+}
+
+/// `--transport`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    /// stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    Http,
+}
+
+/// Parses the process's arguments, runs the command, and returns the exit code.
+/// `build` supplies the server (its tools are what the policy is checked against).
+pub fn run<F, E>(build: F) -> ExitCode
+where
+    F: FnOnce() -> Result<Server, E>,
+    E: fmt::Debug,
+{
+    let mut command = Cli::command();
+    if let Some(name) = std::env::args_os().next().and_then(|a| {
+        PathBuf::from(a)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+    }) {
+        // The program's own name in help and version output (set once per process).
+        command = command.name(&*Box::leak(name.into_boxed_str()));
+    }
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    // Not locked: `serve` hands stdout to the stdio transport.
+    execute(cli, build, &mut std::io::stdout())
+}
+
+/// Runs a parsed command, writing human output (for `check`, `explain`, `tools`) to `out`.
+pub fn execute<F, E>(cli: Cli, build: F, out: &mut dyn Write) -> ExitCode
+where
+    F: FnOnce() -> Result<Server, E>,
+    E: fmt::Debug,
+{
+    crate::telemetry::init_stderr();
+    let server = match build() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: the server's tools are misdeclared: {e:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => serve(server, args),
+        Command::Check(args) => check(&server, &args, out),
+        Command::Explain(args) => explain(&server, &args, out),
+        Command::Tools => tools(&server, out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> PolicyError {
+    PolicyError::Unsupported(format!("cannot write output: {e}"))
+}
+
+fn tools(server: &Server, out: &mut dyn Write) -> Result<ExitCode, PolicyError> {
+    for tool in server.tools().iter() {
+        let access = match tool.access() {
+            Access::Public => "(public)".to_owned(),
+            Access::Scopes(s) => s.join(" "),
+        };
+        writeln!(out, "{:<28} {access}", tool.name()).map_err(io)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(server: &Server, args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, PolicyError> {
+    let path = &args.policy.policy;
+    let catalog = Arc::new(ToolCatalog::of(server));
+    let policy = match Policy::load(path, catalog) {
+        Ok(p) => p,
+        Err(e) => return report_errors(&e, path, out),
+    };
+    let envs: Vec<String> = match &args.env {
+        Some(e) => vec![e.clone()],
+        None => policy
+            .environments()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    };
+    let mut failed = 0usize;
+    for env in &envs {
+        match policy.compile(env, &process_env) {
+            Ok(engine) => {
+                let s = engine.settings();
+                for w in &s.unresolved {
+                    writeln!(out, "warning: {w} (`serve` needs it)").map_err(io)?;
+                }
+                let place = match (s.transport, s.bind) {
+                    (TransportKind::Http, Some(b)) => format!("http on {b}"),
+                    (t, _) => t.as_str().to_owned(),
+                };
+                writeln!(out, "ok: environment `{env}` ({place})").map_err(io)?;
+            }
+            Err(e) => {
+                failed += 1;
+                print_errors(&e, out)?;
+            }
+        }
+    }
+    if failed > 0 {
+        writeln!(out, "error: {} is not valid", path.display()).map_err(io)?;
+        return Ok(ExitCode::FAILURE);
+    }
+    writeln!(
+        out,
+        "{}: valid for {} tool(s) of `{}`",
+        path.display(),
+        server.tools().len(),
+        server.info().name
+    )
+    .map_err(io)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_errors(e: &PolicyError, out: &mut dyn Write) -> Result<(), PolicyError> {
+    if e.diagnostics().is_empty() {
+        writeln!(out, "{e}").map_err(io)?;
+    }
+    for d in e.diagnostics() {
+        writeln!(out, "{d}").map_err(io)?;
+    }
+    Ok(())
+}
+
+fn report_errors(
+    e: &PolicyError,
+    path: &std::path::Path,
+    out: &mut dyn Write,
+) -> Result<ExitCode, PolicyError> {
+    print_errors(e, out)?;
+    let n = e.diagnostics().len().max(1);
+    writeln!(out, "error: {} has {n} problem(s)", path.display()).map_err(io)?;
+    Ok(ExitCode::FAILURE)
+}
+
+fn explain(
+    server: &Server,
+    args: &ExplainArgs,
+    out: &mut dyn Write,
+) -> Result<ExitCode, PolicyError> {
+    let catalog = Arc::new(ToolCatalog::of(server));
+    let policy = Policy::load(&args.policy.policy, catalog)?;
+    let engine = policy.compile(&args.env, &process_env)?;
+    let caller = if args.local {
+        stdio_caller(engine.settings())?
+    } else {
+        let claims = match &args.claims {
+            None => serde_json::Map::new(),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(m)) => m,
+                _ => {
+                    return Err(PolicyError::Unsupported(
+                        "`--claims` must be a JSON object".to_owned(),
+                    ));
+                }
+            },
+        };
+        let scopes: Vec<&str> = args
+            .scopes
+            .split(|c: char| c == ',' || c.is_ascii_whitespace())
+            .filter(|s| !s.is_empty())
+            .collect();
+        Caller::from_token(args.subject.clone(), None, scopes, claims)
+    };
+    if server.tools().get(&args.tool).is_none() {
+        let names: Vec<&str> = server.tools().iter().map(|t| t.name()).collect();
+        let help = crate::policy::load::closest(&args.tool, names.iter().copied())
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        return Err(PolicyError::Unsupported(format!(
+            "no tool `{}` in this binary{help}",
+            args.tool
+        )));
+    }
+    let effective = engine.effective_scopes(&caller);
+    let decision = engine.decide(&caller, effective, &args.tool);
+    let w = |out: &mut dyn Write, k: &str, v: &str| writeln!(out, "{k:<17} {v}").map_err(io);
+    w(
+        out,
+        "decision:",
+        if decision.is_allowed() {
+            "allow"
+        } else {
+            "deny"
+        },
+    )?;
+    w(out, "tool:", &args.tool)?;
+    w(out, "environment:", engine.env())?;
+    w(out, "rule:", engine.rule(&decision))?;
+    w(out, "reason:", &engine.reason(&decision))?;
+    if let Some(t) = decision.tool {
+        w(out, "required scopes:", &t.required_names().join(" "))?;
+        if let Some((limit, rule)) = t.rate_limit() {
+            w(out, "rate limit:", &format!("{limit} per caller ({rule})"))?;
+        }
+    }
+    w(
+        out,
+        "effective scopes:",
+        &engine.scope_names(effective).join(" "),
+    )?;
+    if let crate::policy::Outcome::MissingScopes(m) = decision.outcome {
+        w(out, "missing scopes:", &engine.scope_names(m).join(" "))?;
+    }
+    Ok(if decision.is_allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
+    let path = args.policy.policy.clone();
+    let catalog = Arc::new(ToolCatalog::of(&server));
+    let handle = match PolicyHandle::load(&path, &args.env, catalog) {
+        Ok(h) => Arc::new(h),
+        Err(e) => {
+            for d in e.diagnostics() {
+                eprintln!("{d}");
+            }
+            eprintln!("error: cannot serve with policy {}", path.display());
+            if e.diagnostics().is_empty() {
+                return Err(e);
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let settings = handle.snapshot().settings().clone();
+    let transport = match args.transport {
+        Some(TransportArg::Stdio) => TransportKind::Stdio,
+        Some(TransportArg::Http) => TransportKind::Http,
+        None => settings.transport,
+    };
+    let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PolicyError::Unsupported(format!("cannot start the runtime: {e}")))?;
+    let outcome = runtime.block_on(async move {
+        let watchers = spawn_watchers(handle);
+        tracing::info!(
+            env = %settings.env,
+            transport = transport.as_str(),
+            policy = %path.display(),
+            "policy loaded"
+        );
+        let result = match transport {
+            TransportKind::Stdio => {
+                let caller = stdio_caller(&settings)?;
+                let config = StdioConfig {
+                    max_line_bytes: args.max_line_bytes,
+                    ..StdioConfig::default()
+                };
+                serve_stdio(server, caller, config)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            TransportKind::Http => {
+                let bind = args
+                    .bind
+                    .or(settings.bind)
+                    .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+                if settings.auth.is_none() && !bind.ip().is_loopback() {
+                    return Err(PolicyError::Unsupported(format!(
+                        "environment `{}` has no `auth`; serving HTTP on {bind} without token validation is refused",
+                        settings.env
+                    )));
+                }
+                let resource = settings
+                    .resource
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{bind}/mcp"));
+                let mut config = HttpConfig::new(resource);
+                config.bind = bind;
+                config.auth = settings.auth.clone();
+                serve_http(server, config).await.map_err(|e| e.to_string())
+            }
+        };
+        watchers.abort();
+        result.map_err(|e| PolicyError::Unsupported(format!("transport failed: {e}")))
+    });
+    outcome.map(|()| ExitCode::SUCCESS)
+}
+
+/// Checks a policy file against `server` and returns every problem (for tests and tools).
+///
+/// # Errors
+/// The problems.
+pub fn check_policy(server: &Server, path: &std::path::Path, env: &str) -> Result<(), PolicyError> {
+    load_env(path, env, Arc::new(ToolCatalog::of(server)), &process_env).map(|_| ())
+}

@@ -1,0 +1,217 @@
+//! `policy.toml`: per-environment, scope-to-tool authorization, enforced at JSON-RPC dispatch
+//! on every transport. The reference is `docs/policy.md`.
+//!
+//! - [`model`]: the file's shape; [`load`]: parsing and validation with `file:line:column`
+//!   diagnostics; [`engine`]: one environment compiled into a pure decision engine;
+//!   [`reload`]: hot reload (SIGHUP and file changes) that keeps the last good policy.
+//! - [`PolicyAuthorizer`] plugs the engine into the dispatcher
+//!   ([`crate::ServerBuilder::authorizer`]).
+//!
+//! ```
+//! use mcp_runtime::policy::{Policy, PolicyHandle, PolicyAuthorizer, ToolCatalog, Source};
+//! use mcp_runtime::{Access, Authorizer, Caller, Tool, CallToolResult};
+//! use std::sync::Arc;
+//!
+//! let catalog = Arc::new(ToolCatalog {
+//!     server_name: "demo".into(),
+//!     tools: vec![("cancel_order".into(), Access::Scopes(vec!["orders:write".into()]))],
+//! });
+//! let text = r#"
+//! [grants.role]
+//! "support-lead" = ["orders:write"]
+//!
+//! [env.prod]
+//! transport = "http"
+//! bind = "127.0.0.1:8080"
+//! resource = "http://127.0.0.1:8080/mcp"
+//! "#;
+//! let policy = Policy::parse(
+//!     Source { name: "policy.toml".into(), text: text.into(), base_dir: ".".into() },
+//!     catalog,
+//! ).unwrap();
+//! let engine = policy.compile("prod", &|_| None).unwrap();
+//! let authorizer = PolicyAuthorizer::new(Arc::new(PolicyHandle::fixed(engine)));
+//!
+//! let tool = Tool::builder("cancel_order").description("Cancel.").scopes(["orders:write"])
+//!     .handler(|_, _| async { Ok(CallToolResult::default()) }).build().unwrap();
+//! let lead = Caller::from_token("ana", None, Vec::<String>::new(),
+//!     serde_json::json!({"roles": ["support-lead"]}).as_object().unwrap().clone());
+//! let agent = Caller::from_token("bo", None, ["orders:read"], Default::default());
+//! assert!(authorizer.authorize_call(&lead, &tool).is_ok());
+//! assert!(authorizer.authorize_call(&agent, &tool).is_err());
+//! ```
+
+pub mod engine;
+pub mod load;
+pub mod model;
+pub mod reload;
+
+pub use engine::{Decision, Engine, EnvSettings, Outcome, ScopeSet};
+pub use load::{Diagnostic, Policy, PolicyError, Source, ToolCatalog};
+pub use reload::PolicyHandle;
+
+use crate::audit::{self, Verdict};
+use crate::authz::{Authorizer, CacheScope, Denial};
+use crate::context::Caller;
+use crate::error::McpError;
+use crate::registry::{Tool, ToolRegistry};
+use model::ListMode;
+use std::sync::Arc;
+
+/// The [`Authorizer`] backed by a (reloadable) policy. Each decision runs against one
+/// snapshot of the policy, taken when the request is authorized.
+#[derive(Clone, Debug)]
+pub struct PolicyAuthorizer {
+    handle: Arc<PolicyHandle>,
+}
+
+impl PolicyAuthorizer {
+    /// Enforces the policy held by `handle`.
+    pub fn new(handle: Arc<PolicyHandle>) -> Self {
+        Self { handle }
+    }
+
+    /// The handle (for reloads).
+    pub fn handle(&self) -> &Arc<PolicyHandle> {
+        &self.handle
+    }
+}
+
+/// Builds the typed refusal of a denied decision.
+pub fn denial(engine: &Engine, decision: &Decision<'_>, tool: &str) -> Denial {
+    let missing = match decision.outcome {
+        Outcome::MissingScopes(m) => engine
+            .scope_names(m)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Denial {
+        tool: tool.to_owned(),
+        required: decision
+            .tool
+            .map(|t| t.required_names().to_vec())
+            .unwrap_or_default(),
+        missing,
+        rule: engine.rule(decision).to_owned(),
+        reason: engine.reason(decision),
+    }
+}
+
+impl Authorizer for PolicyAuthorizer {
+    fn authorize_call(&self, caller: &Caller, tool: &Tool) -> Result<(), McpError> {
+        let engine = self.handle.snapshot();
+        let effective = engine.effective_scopes(caller);
+        let decision = engine.decide(caller, effective, tool.name());
+        let name = tool.name();
+        match (decision.outcome, decision.tool) {
+            (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
+                Ok(()) => {
+                    audit::call(
+                        &engine,
+                        caller,
+                        name,
+                        Verdict::Allow,
+                        engine.rule(&decision),
+                        ScopeSet::EMPTY,
+                        "allowed",
+                    );
+                    Ok(())
+                }
+                Err((retry_after, rule)) => {
+                    audit::call(
+                        &engine,
+                        caller,
+                        name,
+                        Verdict::RateLimited,
+                        rule,
+                        ScopeSet::EMPTY,
+                        "rate limit exceeded",
+                    );
+                    Err(McpError::RateLimited {
+                        tool: name.to_owned(),
+                        retry_after,
+                    })
+                }
+            },
+            _ => {
+                let denial = denial(&engine, &decision, name);
+                let missing = match decision.outcome {
+                    Outcome::MissingScopes(m) => m,
+                    _ => ScopeSet::EMPTY,
+                };
+                audit::call(
+                    &engine,
+                    caller,
+                    name,
+                    Verdict::Deny,
+                    &denial.rule,
+                    missing,
+                    &denial.reason,
+                );
+                Err(McpError::Forbidden(Box::new(denial)))
+            }
+        }
+    }
+
+    fn is_visible(&self, caller: &Caller, tool: &Tool) -> bool {
+        let engine = self.handle.snapshot();
+        engine.is_visible(caller, engine.effective_scopes(caller), tool.name())
+    }
+
+    fn list_cache_scope(&self) -> CacheScope {
+        match self.handle.snapshot().settings().list {
+            ListMode::All => CacheScope::Public,
+            ListMode::Permitted => CacheScope::Private,
+        }
+    }
+
+    fn list_visible<'t>(
+        &self,
+        caller: &Caller,
+        tools: &'t ToolRegistry,
+    ) -> (Vec<&'t Arc<Tool>>, CacheScope) {
+        let engine = self.handle.snapshot();
+        let effective = engine.effective_scopes(caller);
+        let visible: Vec<&Arc<Tool>> = tools
+            .iter()
+            .filter(|t| engine.is_visible(caller, effective, t.name()))
+            .collect();
+        audit::list(&engine, caller, visible.len(), tools.len() - visible.len());
+        let scope = match engine.settings().list {
+            ListMode::All => CacheScope::Public,
+            ListMode::Permitted => CacheScope::Private,
+        };
+        (visible, scope)
+    }
+}
+
+/// The caller of a stdio process in environment `settings`: the policy's local `principal`,
+/// or (with `token_env`) the identity in a bearer token held by that variable.
+///
+/// The `token_env` path is the hook where a stdio token is validated exactly like an HTTP
+/// bearer token (issuer, audience, signature, expiry) with the environment's `auth`
+/// settings; until token validation is part of this build it refuses to start.
+///
+/// # Errors
+/// [`PolicyError::Unsupported`] for `token_env` (see above) or when the environment defines
+/// no local principal.
+pub fn stdio_caller(settings: &EnvSettings) -> Result<Caller, PolicyError> {
+    if let Some(var) = &settings.token_env {
+        return Err(PolicyError::Unsupported(format!(
+            "environment `{}` takes the stdio user's identity from a token in `{var}`, but this build cannot validate tokens yet; use a `principal` instead",
+            settings.env
+        )));
+    }
+    let Some(sub) = &settings.principal_sub else {
+        return Err(PolicyError::Unsupported(format!(
+            "environment `{}` defines no `principal` for a local stdio user",
+            settings.env
+        )));
+    };
+    Ok(
+        Caller::local(sub.clone(), settings.principal_scopes.clone())
+            .with_claims(settings.principal_claims.clone()),
+    )
+}

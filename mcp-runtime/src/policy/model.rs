@@ -1,0 +1,195 @@
+//! The shape of `policy.toml`, as written. Every name a person types keeps its position in the
+//! file (`Spanned`), so that mistakes are reported at `file:line:column`.
+//!
+//! This is the *raw* model; [`crate::policy::load`] validates it against the tools compiled into
+//! the binary and [`crate::policy::engine`] compiles one environment of it into a decision
+//! engine.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// A name with its position in the file.
+pub type Name = Spanned<String>;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// `[server]`: which server this policy is for.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[scopes]`: the scope hierarchy and policy-only scopes.
+    #[serde(default)]
+    pub scopes: ScopesSection,
+    /// `[grants]`: identity-provider vocabulary mapped to application scopes.
+    #[serde(default)]
+    pub grants: GrantsSection,
+    /// `[tools.NAME]`: tightening rules for every environment.
+    #[serde(default)]
+    pub tools: BTreeMap<Name, ToolRule>,
+    /// `[defaults]`: settings every environment starts from.
+    #[serde(default)]
+    pub defaults: EnvSection,
+    /// `[env.NAME]`: per-environment overlays.
+    #[serde(default)]
+    pub env: BTreeMap<Name, EnvSection>,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// The server's name (`serverInfo.name`); when set, it must match the binary.
+    pub name: Option<Name>,
+}
+
+/// `[scopes]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopesSection {
+    /// A broader scope implies narrower ones: `"orders:admin" = ["orders:write"]`.
+    #[serde(default)]
+    pub implies: BTreeMap<Name, Vec<Name>>,
+    /// Application scopes that no tool declares but the policy requires or grants.
+    #[serde(default)]
+    pub extra: Vec<Name>,
+}
+
+/// `[grants]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsSection {
+    /// Token scope (identity-provider vocabulary) -> application scopes.
+    #[serde(default)]
+    pub scope: BTreeMap<Name, Vec<Name>>,
+    /// Role -> application scopes; roles are read from [`GrantsSection::roles_claim`].
+    #[serde(default)]
+    pub role: BTreeMap<Name, Vec<Name>>,
+    /// The claim holding the caller's roles, as a dotted path (default `roles`).
+    pub roles_claim: Option<Name>,
+}
+
+/// `[tools.NAME]` and `[env.E.tools.NAME]`: rules that can only tighten the code's declaration.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolRule {
+    /// `false` disables the tool (nobody may call it).
+    pub enabled: Option<Spanned<bool>>,
+    /// Scopes required on top of those the code declares.
+    #[serde(default)]
+    pub require_scopes: Vec<Name>,
+    /// Claim conditions that must all hold: `{ tenant = "technova", groups = ["a", "b"] }`.
+    #[serde(default)]
+    pub require_claims: BTreeMap<Name, Spanned<ClaimMatch>>,
+    /// Per-caller limit such as `"5/minute"`, or `"none"` to lift an inherited one.
+    pub rate_limit: Option<Name>,
+}
+
+/// What a claim must hold.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ClaimMatch {
+    /// The claim equals this string (or, if it is an array, contains it).
+    One(String),
+    /// The claim matches at least one of these strings.
+    AnyOf(Vec<String>),
+}
+
+impl ClaimMatch {
+    /// The accepted values.
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            Self::One(v) => vec![v.clone()],
+            Self::AnyOf(v) => v.clone(),
+        }
+    }
+}
+
+/// Which transport an environment serves on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// One local user on stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    Http,
+}
+
+impl TransportKind {
+    /// The name used in the file and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// What `tools/list` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListMode {
+    /// Only the tools the caller may call (`cacheScope: "private"`).
+    Permitted,
+    /// Every enabled tool, so clients can discover and step up (`cacheScope: "public"`).
+    All,
+}
+
+/// `[defaults]` and `[env.NAME]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSection {
+    /// Another environment this one starts from (`[env.*]` only).
+    pub extends: Option<Name>,
+    /// `stdio` or `http`.
+    pub transport: Option<Spanned<TransportKind>>,
+    /// HTTP listen address, e.g. `0.0.0.0:8443` (`${VAR}` allowed).
+    pub bind: Option<Name>,
+    /// This server's canonical resource URI (`${VAR}` allowed).
+    pub resource: Option<Name>,
+    /// `permitted` (default) or `all`.
+    pub list: Option<Spanned<ListMode>>,
+    /// Token validation settings.
+    pub auth: Option<AuthSection>,
+    /// The local stdio user.
+    pub principal: Option<PrincipalSection>,
+    /// A variable holding a token for a stdio process (validated like an HTTP bearer token).
+    pub token_env: Option<Name>,
+    /// Per-environment tool rules (`[env.*]` only).
+    #[serde(default)]
+    pub tools: BTreeMap<Name, ToolRule>,
+}
+
+/// `auth = { … }`: how bearer tokens are validated.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// Expected `iss`.
+    pub issuer: Option<Name>,
+    /// Expected `aud` (defaults to the environment's `resource`).
+    pub audience: Option<Name>,
+    /// Signing keys: an `https://`/`http://` URL or a `file://` path; absent = discovery.
+    pub jwks: Option<Name>,
+    /// Accepted JWS algorithms.
+    pub algorithms: Option<Spanned<Vec<Name>>>,
+    /// Clock leeway, e.g. `"30s"`.
+    pub leeway: Option<Name>,
+    /// Authorization servers advertised in the protected resource metadata.
+    pub authorization_servers: Option<Vec<Name>>,
+}
+
+/// `principal = { … }`: who the local stdio user is.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalSection {
+    /// Subject name (default `local-user`).
+    pub sub: Option<Name>,
+    /// Scopes held, mapped through grants and the hierarchy like token scopes.
+    #[serde(default)]
+    pub scopes: Vec<Name>,
+    /// Claims, for `require_claims` conditions.
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+}
