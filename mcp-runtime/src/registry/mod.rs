@@ -530,6 +530,25 @@ impl ToolRegistry {
         self.tools.is_empty()
     }
 
+    /// The scopes a `401` challenge asks for when the request is not a call of one tool:
+    /// those of the read-only tools (least privilege first; clients step up to write scopes
+    /// through a `403 insufficient_scope` when they need them), or every declared scope when
+    /// no tool is marked read-only. Sorted and deduplicated.
+    pub fn baseline_scopes(&self) -> Vec<String> {
+        let mut read: Vec<String> = self
+            .tools
+            .iter()
+            .filter(|t| t.annotations.read_only == Some(true))
+            .flat_map(|t| t.access.scopes().to_vec())
+            .collect();
+        if read.is_empty() {
+            return self.declared_scopes();
+        }
+        read.sort();
+        read.dedup();
+        read
+    }
+
     /// Every scope any tool declares, sorted and deduplicated.
     pub fn declared_scopes(&self) -> Vec<String> {
         let mut all: Vec<String> = self
@@ -598,6 +617,30 @@ mod tests {
             base("t").input_schema(json!({"type": "string"})).build(),
             Err(RegistryError::InvalidSchema { .. })
         ));
+    }
+
+    #[test]
+    fn baseline_scopes_prefer_read_only_tools() {
+        let mut r = ToolRegistry::new();
+        r.register(base("w").scopes(["orders:write"]).build().unwrap())
+            .unwrap();
+        assert_eq!(
+            r.baseline_scopes(),
+            ["orders:write"],
+            "no read-only tool: everything"
+        );
+        r.register(
+            base("r")
+                .scopes(["orders:read"])
+                .read_only(true)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        r.register(base("p").read_only(true).build().unwrap())
+            .unwrap();
+        assert_eq!(r.baseline_scopes(), ["orders:read"]);
+        assert_eq!(r.declared_scopes(), ["orders:read", "orders:write"]);
     }
 
     #[test]

@@ -462,7 +462,8 @@ impl App {
         }
     }
 
-    /// The scopes a 401 names: the called tool's, or every declared scope.
+    /// The scopes a 401 names: the called tool's, or the registry's baseline (the read-only
+    /// tools' scopes; see `ToolRegistry::baseline_scopes`).
     fn scopes_for(&self, body: Option<&Value>) -> Vec<String> {
         let tool = body
             .filter(|b| b.get("method").and_then(Value::as_str) == Some("tools/call"))
@@ -470,7 +471,7 @@ impl App {
             .and_then(|name| self.server.tools().get(name));
         match tool.map(|t| t.access()) {
             Some(Access::Scopes(s)) => s.clone(),
-            _ => self.server.tools().declared_scopes(),
+            _ => self.server.tools().baseline_scopes(),
         }
     }
 
@@ -849,7 +850,7 @@ impl Drop for StreamGuard {
 async fn get_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let caller = match app
         .authenticate(&headers, &uri, None, || {
-            app.server.tools().declared_scopes()
+            app.server.tools().baseline_scopes()
         })
         .await
     {
@@ -904,7 +905,7 @@ async fn get_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> R
 async fn delete_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let caller = match app
         .authenticate(&headers, &uri, None, || {
-            app.server.tools().declared_scopes()
+            app.server.tools().baseline_scopes()
         })
         .await
     {
