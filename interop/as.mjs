@@ -22,22 +22,28 @@ const machineClients = {
   'support-agent': {
     secret: 'agent-secret',
     scope: 'orders:read reports:run tools.read',
-    claims: { tenant: 'technova', realm_access: { roles: ['support-agent'] } },
+    claims: { tenant: 'technova', roles: ['support-agent'] },
   },
   'support-lead': {
     secret: 'lead-secret',
     scope: appScopes.join(' '),
-    claims: { tenant: 'technova', realm_access: { roles: ['support-lead'] } },
+    claims: { tenant: 'technova', roles: ['support-lead'] },
+  },
+  // No role: what it may do follows from the scopes in its token alone (step-up).
+  'ops-bot': {
+    secret: 'bot-secret',
+    scope: appScopes.join(' '),
+    claims: { tenant: 'technova' },
   },
   'other-tenant': {
     secret: 'other-secret',
     scope: appScopes.join(' '),
-    claims: { tenant: 'globex', realm_access: { roles: ['support-lead'] } },
+    claims: { tenant: 'globex', roles: ['support-lead'] },
   },
 };
 
 const { privateKey } = await generateKeyPair(alg, { extractable: true });
-const signingKey = { ...(await exportJWK(privateKey)), kid: `e2e-${alg.toLowerCase()}`, alg, use: 'sig' };
+const signingKey = { ...(await exportJWK(privateKey)), kid: `e2e-${alg.toLowerCase()}-${Date.now().toString(36)}`, alg, use: 'sig' };
 
 const clients = Object.entries(machineClients).map(([id, c]) => ({
   client_id: id,
@@ -84,6 +90,7 @@ const provider = new Provider(issuer, {
       },
     },
   },
+  ttl: { ClientCredentials: Number(process.env.AS_TOKEN_TTL || 600), AccessToken: Number(process.env.AS_TOKEN_TTL || 600) },
   extraTokenClaims: (_ctx, token) => {
     const client = machineClients[token.clientId];
     return client ? client.claims : { tenant: 'technova' };
@@ -95,6 +102,8 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
   await next();
 });
+
+provider.on('server_error', (_ctx, err) => console.error('authorization server error:', err));
 
 provider.listen(port, '127.0.0.1', () => {
   console.log(JSON.stringify({ issuer, alg, scopes: appScopes }));

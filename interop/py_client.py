@@ -22,12 +22,11 @@ async def main():
         target = StdioServerParameters(command=rest[0], args=rest[1:])
         kwargs = {}
     else:
-        target = rest[0]
-        kwargs = {}
-        if len(rest) > 1:
-            import httpx2
+        from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
-            kwargs["http_client"] = httpx2.AsyncClient(headers={"Authorization": f"Bearer {rest[1]}"})
+        headers = {"Authorization": f"Bearer {rest[1]}"} if len(rest) > 1 else None
+        target = streamable_http_client(rest[0], http_client=create_mcp_http_client(headers=headers))
+        kwargs = {}
     summary = {}
     async with Client(target, mode=mode, **kwargs) as client:
         session = client.session

@@ -364,3 +364,103 @@ impl HttpServer {
         Self { peer, origin, url }
     }
 }
+
+/// An HTTP client for the tests (rustls with the ring provider, no proxy).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client")
+}
+
+/// A real OAuth authorization server (`interop/as.mjs`, oidc-provider) on a free loopback
+/// port, killed on drop.
+#[derive(Debug)]
+pub struct AuthServer {
+    _child: Child,
+    /// The issuer URL (`http://127.0.0.1:<port>`).
+    pub issuer: String,
+}
+
+impl AuthServer {
+    /// Starts one signing with `alg` (`RS256` or `ES256`) and waits until it is ready.
+    pub async fn start(alg: &str) -> Self {
+        let port = free_port();
+        let mut child = Command::new(node())
+            .arg("as.mjs")
+            .current_dir(interop_dir())
+            .env("AS_PORT", port.to_string())
+            .env("AS_ALG", alg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs the authorization server");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let ready = tokio::time::timeout(TIMEOUT, lines.next_line())
+            .await
+            .expect("the authorization server started in time")
+            .expect("read its stdout")
+            .expect("it printed its ready line");
+        // Keep draining its stdout: it prints notices later, and a closed pipe would kill it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let ready: Value = serde_json::from_str(&ready).expect("a JSON ready line");
+        let issuer = ready["issuer"].as_str().expect("issuer").to_owned();
+        assert_eq!(ready["alg"], alg);
+        Self {
+            _child: child,
+            issuer,
+        }
+    }
+
+    /// A client-credentials token for `client` asking for `scope` at `resource`; the whole
+    /// token response (or the error response) and its HTTP status.
+    pub async fn client_credentials(
+        &self,
+        client: &str,
+        secret: &str,
+        scope: &str,
+        resource: &str,
+    ) -> (u16, Value) {
+        let response = http_client()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(client, Some(secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                ("resource", resource),
+            ])
+            .send()
+            .await
+            .expect("the token endpoint answers");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.expect("a JSON token response"),
+        )
+    }
+
+    /// Like [`AuthServer::client_credentials`], returning just the access token.
+    pub async fn token(&self, client: &str, secret: &str, scope: &str, resource: &str) -> String {
+        let (status, body) = self
+            .client_credentials(client, secret, scope, resource)
+            .await;
+        assert_eq!(status, 200, "token request refused: {body}");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+}
+
+/// The payload of a JWT (decoded without verification, for assertions only).
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("a JSON payload")
+}
