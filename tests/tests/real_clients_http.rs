@@ -1,8 +1,8 @@
 //! Clients nobody here wrote, against the real `technova` binary over Streamable HTTP, with
 //! access tokens from a real authorization server (oidc-provider) that TechNova finds through
-//! standard discovery: the TypeScript SDK client with its own OAuth support (authorization code
-//! + PKCE with a 403 step-up, and client credentials), the Python SDK client in both of its
-//! modes, and the MCP Inspector CLI.
+//! standard discovery: the TypeScript SDK client with its own OAuth support (authorization
+//! code with PKCE and a 403 step-up, and client credentials), the Python SDK client in both of
+//! its modes, and the MCP Inspector CLI.
 
 use e2e::{
     AuthServer, HttpServer, http_client, interop_dir, jwt_claims, last_json_line, node, python,
