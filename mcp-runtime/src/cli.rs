@@ -132,11 +132,30 @@ pub enum TransportArg {
     Http,
 }
 
+/// Why the command line asks for the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// `serve`: the server will run; open databases, connect downstream services.
+    Serve,
+    /// `check`, `explain`, `tools`: only the tools are looked at; no side effects wanted.
+    Inspect,
+}
+
 /// Parses the process's arguments, runs the command, and returns the exit code.
 /// `build` supplies the server (its tools are what the policy is checked against).
 pub fn run<F, E>(build: F) -> ExitCode
 where
     F: FnOnce() -> Result<Server, E>,
+    E: fmt::Debug,
+{
+    run_with(|_| build())
+}
+
+/// Like [`run`], telling `build` whether the server will serve or only be inspected, so an
+/// application can skip side effects (creating a database file, say) for `check`.
+pub fn run_with<F, E>(build: F) -> ExitCode
+where
+    F: FnOnce(Purpose) -> Result<Server, E>,
     E: fmt::Debug,
 {
     let mut command = Cli::command();
@@ -159,14 +178,18 @@ where
 /// Runs a parsed command, writing human output (for `check`, `explain`, `tools`) to `out`.
 pub fn execute<F, E>(cli: Cli, build: F, out: &mut dyn Write) -> ExitCode
 where
-    F: FnOnce() -> Result<Server, E>,
+    F: FnOnce(Purpose) -> Result<Server, E>,
     E: fmt::Debug,
 {
     crate::telemetry::init_stderr();
-    let server = match build() {
+    let purpose = match cli.command {
+        Command::Serve(_) => Purpose::Serve,
+        _ => Purpose::Inspect,
+    };
+    let server = match build(purpose) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: the server's tools are misdeclared: {e:?}");
+            eprintln!("error: the server could not be built: {e:?}");
             return ExitCode::from(2);
         }
     };

@@ -98,11 +98,11 @@ impl StdioPeer {
         }
     }
 
-    /// Spawns `technova serve` with extra arguments.
+    /// Spawns `technova serve` with extra arguments, on a private in-memory order book.
     pub fn technova(args: &[&str]) -> Self {
         let mut all = vec!["serve"];
         all.extend_from_slice(args);
-        Self::spawn(&technova(), &all, &[])
+        Self::spawn(&technova(), &all, &[(TECHNOVA_DB, ":memory:")])
     }
 
     /// Writes raw bytes (a newline is not added).
@@ -190,6 +190,10 @@ impl StdioPeer {
     }
 }
 
+/// The variable naming TechNova's order database; tests give every server a private
+/// in-memory one so they cannot see each other's cancellations.
+pub const TECHNOVA_DB: &str = "TECHNOVA_DB";
+
 /// The `_meta` a 2026-07-28 request carries.
 pub fn modern_meta() -> Value {
     json!({
@@ -241,6 +245,8 @@ pub async fn run_peer(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> S
         std::env::var("PATH").unwrap_or_default()
     );
     cmd.env("PATH", path);
+    // Servers the peer spawns get a private in-memory order book.
+    cmd.env(TECHNOVA_DB, ":memory:");
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -331,7 +337,8 @@ impl HttpServer {
         let origin = format!("http://127.0.0.1:{port}");
         let url = format!("{origin}/mcp");
         let bind = format!("127.0.0.1:{port}");
-        let mut all_envs: Vec<(&str, &str)> = vec![("TECHNOVA_RESOURCE", &url)];
+        let mut all_envs: Vec<(&str, &str)> =
+            vec![("TECHNOVA_RESOURCE", &url), (TECHNOVA_DB, ":memory:")];
         all_envs.extend_from_slice(envs);
         let peer = StdioPeer::spawn(
             &technova(),

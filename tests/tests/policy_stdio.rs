@@ -13,6 +13,7 @@ fn serve(args: &[&str], envs: &[(&str, &str)]) -> StdioPeer {
     let mut envs = envs.to_vec();
     envs.push(("RUST_LOG", "info"));
     envs.push(("MCP_LOG_FORMAT", "json"));
+    envs.push((e2e::TECHNOVA_DB, ":memory:"));
     StdioPeer::spawn(&technova(), &all, &envs)
 }
 

@@ -3,6 +3,7 @@
 //! Each tool states the scopes it requires; the argument types describe themselves as JSON
 //! Schema (with the same patterns and limits the server checks before a handler runs).
 
+use crate::shipping::Shipping;
 use crate::store::{Order, OrderStatus, Store};
 use mcp_runtime::prelude::*;
 use schemars::JsonSchema;
@@ -66,12 +67,23 @@ pub struct OrdersReport {
 #[derive(Debug)]
 pub struct Orders {
     store: Arc<Store>,
+    shipping: Option<Shipping>,
 }
 
 impl Orders {
     /// The tools over `store`.
     pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            shipping: None,
+        }
+    }
+
+    /// Tells `shipping` about every cancellation before it is recorded.
+    #[must_use]
+    pub fn with_shipping(mut self, shipping: Shipping) -> Self {
+        self.shipping = Some(shipping);
+        self
     }
 }
 
@@ -130,7 +142,24 @@ impl Orders {
         order_id: OrderId,
         #[arg(description = "Why the customer cancels")] reason: CancelReason,
     ) -> Result<String, ToolError> {
-        let order = self.store.cancel(&order_id.0, &reason.0)?;
+        let id = &order_id.0;
+        let current = self
+            .store
+            .get(id)?
+            .ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
+        if !matches!(
+            current.status,
+            OrderStatus::Pending | OrderStatus::Processing
+        ) {
+            return Err(ToolError::new(format!(
+                "Order {id} is already {} and can no longer be cancelled.",
+                current.status.as_str()
+            )));
+        }
+        if let Some(shipping) = &self.shipping {
+            shipping.stop_shipment(id).await?;
+        }
+        let order = self.store.cancel(id, &reason.0)?;
         tracing::info!(order = %order.id, by = caller.subject(), "order cancelled");
         Ok(format!("Order {} is cancelled.", order.id))
     }
