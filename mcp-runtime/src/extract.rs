@@ -137,10 +137,7 @@ unstructured!(
 
 impl<T: Serialize + JsonSchema> ToolOutput for Json<T> {
     fn output_schema() -> Option<Value> {
-        let generator = SchemaSettings::draft2020_12()
-            .for_serialize()
-            .into_generator();
-        let mut schema = generator.into_root_schema_for::<T>();
+        let mut schema = generator(Direction::Serialize).into_root_schema_for::<T>();
         schema.remove("$schema");
         Some(schema.to_value())
     }
@@ -176,9 +173,7 @@ impl InputSchema {
     /// An empty object schema.
     pub fn new() -> Self {
         Self {
-            generator: SchemaSettings::draft2020_12()
-                .for_deserialize()
-                .into_generator(),
+            generator: generator(Direction::Deserialize),
             properties: Map::new(),
             required: Vec::new(),
         }
@@ -189,6 +184,11 @@ impl InputSchema {
     #[must_use]
     pub fn param<T: ToolArgument>(mut self, name: &str, description: Option<&str>) -> Self {
         let mut schema = self.generator.subschema_for::<T>();
+        // Inline subschemas do not pass through the generator's transforms.
+        schemars::transform::Transform::transform(
+            &mut schemars::transform::RecursiveTransform(drop_nonstandard_format),
+            &mut schema,
+        );
         if let Some(description) = description {
             schema.insert("description".to_owned(), json!(description));
         }
@@ -219,13 +219,64 @@ impl InputSchema {
     /// The schema of a whole argument object `T` (a struct), for a tool whose one argument
     /// parameter is marked `#[arg(flatten)]`.
     pub fn whole<T: ToolArgument>() -> Value {
-        let generator = SchemaSettings::draft2020_12()
-            .for_deserialize()
-            .into_generator();
-        let mut schema = generator.into_root_schema_for::<T>();
+        let mut schema = generator(Direction::Deserialize).into_root_schema_for::<T>();
         schema.remove("$schema");
         schema.to_value()
     }
+}
+
+/// Which side of serde a schema describes.
+#[derive(Clone, Copy, Debug)]
+enum Direction {
+    Serialize,
+    Deserialize,
+}
+
+/// The `format` values JSON Schema 2020-12 defines; others (schemars' `uint`, `int64`,
+/// `double`, …) are dropped, since validators and clients reject or warn about them.
+const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+fn drop_nonstandard_format(schema: &mut schemars::Schema) {
+    let nonstandard = schema
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| !STANDARD_FORMATS.contains(&f));
+    if nonstandard {
+        schema.remove("format");
+    }
+}
+
+/// A draft 2020-12 generator for one direction, emitting only standard `format`s.
+fn generator(direction: Direction) -> SchemaGenerator {
+    let settings = match direction {
+        Direction::Serialize => SchemaSettings::draft2020_12().for_serialize(),
+        Direction::Deserialize => SchemaSettings::draft2020_12().for_deserialize(),
+    };
+    settings
+        .with_transform(schemars::transform::RecursiveTransform(
+            drop_nonstandard_format,
+        ))
+        .into_generator()
 }
 
 fn accepts_absent<T: DeserializeOwned>() -> bool {
@@ -308,6 +359,21 @@ mod tests {
             err.message()
         );
         assert_eq!(take_arg::<Option<u32>>(&mut args, "m").unwrap(), None);
+    }
+
+    #[test]
+    fn schemas_carry_only_standard_formats() {
+        #[derive(serde::Serialize, schemars::JsonSchema)]
+        struct Counts {
+            orders: usize,
+            share: f64,
+            at: Option<String>,
+        }
+        let schema = <Json<Counts> as ToolOutput>::output_schema().unwrap();
+        assert!(!schema.to_string().contains("\"format\""), "{schema}");
+        assert_eq!(schema["properties"]["orders"]["minimum"], 0, "bounds stay: {schema}");
+        let input = InputSchema::new().param::<u32>("n", None).build();
+        assert_eq!(input["properties"]["n"], json!({"type": "integer", "minimum": 0}));
     }
 
     #[test]
