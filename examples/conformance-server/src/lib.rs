@@ -140,6 +140,40 @@ fn test_missing_capability() -> Result<Tool, RegistryError> {
         .build()
 }
 
+/// Its input schema uses JSON Schema 2020-12 keywords (`$schema`, `$defs` with `$anchor`,
+/// `allOf`/`anyOf`, `if`/`then`/`else`), which `tools/list` must publish verbatim.
+fn json_schema_2020_12_tool() -> Result<Tool, RegistryError> {
+    Tool::builder("json_schema_2020_12_tool")
+        .description("A tool whose input schema uses JSON Schema 2020-12 keywords.")
+        .public()
+        .read_only(true)
+        .input_schema(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "$defs": {
+                "address": {
+                    "$anchor": "addressDef",
+                    "type": "object",
+                    "properties": { "street": { "type": "string" }, "city": { "type": "string" } }
+                }
+            },
+            "properties": {
+                "name": { "type": "string" },
+                "address": { "$ref": "#/$defs/address" },
+                "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+                "phone": { "type": "string" },
+                "email": { "type": "string" }
+            },
+            "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+            "if": { "properties": { "contactMethod": { "const": "phone" } }, "required": ["contactMethod"] },
+            "then": { "required": ["phone"] },
+            "else": { "required": ["email"] },
+            "additionalProperties": false
+        }))
+        .handler(|_ctx, _args| async { Ok(CallToolResult::success(vec![Content::text("ok")])) })
+        .build()
+}
+
 fn resources() -> Vec<Result<Resource, RegistryError>> {
     vec![
         Resource::builder("test://static-text", "static-text")
@@ -283,6 +317,7 @@ pub fn server() -> Result<Server, Vec<RegistryError>> {
         .tool(test_logging_tool_tool())
         .tool(test_streaming_elicitation_tool())
         .tool(test_missing_capability())
+        .tool(json_schema_2020_12_tool())
         .resource_template(template());
     for r in resources() {
         builder = builder.resource(r);
