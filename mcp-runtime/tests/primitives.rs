@@ -537,3 +537,24 @@ async fn capabilities_follow_what_is_registered() {
     );
     assert!(full["capabilities"].get("completions").is_some());
 }
+
+#[test]
+fn declared_scopes_cover_every_primitive() {
+    let s = server();
+    assert_eq!(s.declared_scopes(), ["audit:read", "vault:read"]);
+    assert_eq!(
+        s.scopes_for("resources/read", "test://vault"),
+        Some(vec!["vault:read".to_owned()])
+    );
+    assert_eq!(
+        s.scopes_for("prompts/get", "audit"),
+        Some(vec!["audit:read".to_owned()])
+    );
+    assert_eq!(
+        s.scopes_for("resources/read", "test://items/3"),
+        None,
+        "public template"
+    );
+    assert_eq!(s.scopes_for("prompts/get", "nope"), None);
+    assert_eq!(s.scopes_for("tools/list", "audit"), None);
+}

@@ -249,6 +249,43 @@ impl Server {
         &self.inner.prompts
     }
 
+    /// Every scope any tool, resource, resource template or prompt declares, sorted and
+    /// deduplicated (what the HTTP transport advertises as `scopes_supported`).
+    pub fn declared_scopes(&self) -> Vec<String> {
+        let inner = &self.inner;
+        let mut all = inner.tools.declared_scopes();
+        let resources = inner.resources.iter().map(|r| r.access());
+        let templates = inner.resources.templates().map(|t| t.access());
+        let prompts = inner.prompts.iter().map(|p| p.access());
+        for access in resources.chain(templates).chain(prompts) {
+            all.extend(access.scopes().iter().cloned());
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The scopes a `tools/call`, `prompts/get` or `resources/read` of `name` (a tool or
+    /// prompt name, or a resource URI) needs as declared in code; `None` for anything else,
+    /// or a name that is not registered.
+    pub fn scopes_for(&self, method: &str, name: &str) -> Option<Vec<String>> {
+        let inner = &self.inner;
+        let access = match method {
+            "tools/call" => inner.tools.get(name).map(|t| t.access()),
+            "prompts/get" => inner.prompts.get(name).map(|p| p.access()),
+            "resources/read" => inner
+                .resources
+                .get(name)
+                .map(|r| r.access())
+                .or_else(|| inner.resources.find_template(name).map(|(t, _)| t.access())),
+            _ => None,
+        }?;
+        match access {
+            Access::Public => None,
+            Access::Scopes(s) => Some(s.clone()),
+        }
+    }
+
     /// The same server (tools, state, settings) with another authorizer, e.g. a deployment
     /// policy chosen at start-up.
     #[must_use]
