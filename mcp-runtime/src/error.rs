@@ -38,6 +38,14 @@ pub enum McpError {
         /// Structured detail for programs.
         data: Option<Value>,
     },
+    /// (2025-11-25 and earlier) `resources/read` named a resource that does not exist:
+    /// `-32002` with `data.uri`. Modern requests report an unknown resource as
+    /// [`McpError::InvalidParams`] instead, as protocol 2026-07-28 requires.
+    #[error("Resource not found: {uri}")]
+    ResourceNotFound {
+        /// The URI that was asked for.
+        uri: String,
+    },
     /// Something went wrong on the server's side.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -90,6 +98,7 @@ impl McpError {
             Self::MethodNotFound(_) => codes::METHOD_NOT_FOUND,
             Self::InvalidParams { .. } | Self::InvalidMeta { .. } => codes::INVALID_PARAMS,
             Self::Internal(_) => codes::INTERNAL_ERROR,
+            Self::ResourceNotFound { .. } => codes::RESOURCE_NOT_FOUND,
             Self::HeaderMismatch(_) => codes::HEADER_MISMATCH,
             Self::MissingClientCapability { .. } => codes::MISSING_REQUIRED_CLIENT_CAPABILITY,
             Self::UnsupportedProtocolVersion { .. } => codes::UNSUPPORTED_PROTOCOL_VERSION,
@@ -114,7 +123,7 @@ impl McpError {
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::RateLimited { .. } => 429,
-            Self::InvalidParams { .. } | Self::Internal(_) => 200,
+            Self::InvalidParams { .. } | Self::Internal(_) | Self::ResourceNotFound { .. } => 200,
         }
     }
 
@@ -132,6 +141,7 @@ impl McpError {
                 supported,
                 requested,
             } => object.with_data(json!({ "supported": supported, "requested": requested })),
+            Self::ResourceNotFound { uri } => object.with_data(json!({ "uri": uri })),
             Self::Forbidden(denial) => object.with_data(denial.to_data()),
             Self::RateLimited { tool, retry_after } => object.with_data(
                 json!({ "tool": tool, "retryAfterSeconds": retry_after.as_secs().max(1) }),

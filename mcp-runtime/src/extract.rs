@@ -371,9 +371,15 @@ mod tests {
         }
         let schema = <Json<Counts> as ToolOutput>::output_schema().unwrap();
         assert!(!schema.to_string().contains("\"format\""), "{schema}");
-        assert_eq!(schema["properties"]["orders"]["minimum"], 0, "bounds stay: {schema}");
+        assert_eq!(
+            schema["properties"]["orders"]["minimum"], 0,
+            "bounds stay: {schema}"
+        );
         let input = InputSchema::new().param::<u32>("n", None).build();
-        assert_eq!(input["properties"]["n"], json!({"type": "integer", "minimum": 0}));
+        assert_eq!(
+            input["properties"]["n"],
+            json!({"type": "integer", "minimum": 0})
+        );
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub mod codes {
     pub const INVALID_PARAMS: i32 = -32602;
     /// Internal error.
     pub const INTERNAL_ERROR: i32 = -32603;
+    /// 2025-11-25 and earlier: the resource does not exist (2026-07-28 uses
+    /// [`INVALID_PARAMS`] with `data.uri` instead).
+    pub const RESOURCE_NOT_FOUND: i32 = -32002;
     /// 2026-07-28: HTTP headers disagree with the body.
     pub const HEADER_MISMATCH: i32 = -32020;
     /// 2026-07-28: the request needs a client capability the client did not declare.

@@ -607,3 +607,106 @@ async fn downstream_calls_use_the_servers_credential_never_the_callers_token() {
     assert_eq!(seen, ["Bearer backend-secret-123"]);
     assert!(seen.iter().all(|h| !h.contains(&token)));
 }
+
+#[tokio::test]
+async fn scoped_resources_and_prompts_get_the_same_challenges_as_tools() {
+    use mcp_runtime::registry::{Prompt, PromptMessage, Resource, ResourceContents};
+    let key = Key::generate("k1");
+    let idp = Idp::start(&[&key]).await;
+    let server = test_server()
+        .resource(
+            Resource::builder("vault://report", "report")
+                .scopes(["vault:read"])
+                .handler(|ctx, uri| async move {
+                    let who = ctx.caller().subject().to_owned();
+                    Ok(vec![ResourceContents::text(
+                        uri,
+                        "text/plain",
+                        format!("for {who}"),
+                    )])
+                })
+                .build(),
+        )
+        .prompt(
+            Prompt::builder("audit")
+                .description("Needs a scope.")
+                .scopes(["audit:read"])
+                .handler(|_, _| async {
+                    Ok(vec![PromptMessage::user(Content::text("audit"))].into())
+                })
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let srv = Running::start(server, |c| c.auth = Some(idp.validation(&c.resource))).await;
+    let http = client();
+    let read = |id: i64| {
+        modern(
+            &http,
+            &srv.url,
+            id,
+            "resources/read",
+            json!({"uri": "vault://report"}),
+        )
+        .header("mcp-name", "vault://report")
+    };
+
+    let (status, www, _) = parts(read(1).send().await.unwrap(), "www-authenticate").await;
+    assert_eq!(status, 401);
+    assert!(
+        challenge(&www).ends_with(r#"scope="vault:read""#),
+        "{www:?}"
+    );
+
+    let other = key.sign(
+        &idp.claims("bob", "orders:read", &srv.resource),
+        Some("at+jwt"),
+    );
+    let (status, www, body) = parts(
+        read(2).bearer_auth(&other).send().await.unwrap(),
+        "www-authenticate",
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let www = challenge(&www);
+    assert!(www.contains(r#"error="insufficient_scope""#), "{www}");
+    assert!(www.contains(r#"scope="vault:read""#), "{www}");
+    assert_eq!(body["error"]["data"]["resource"], "vault://report");
+
+    let reader = key.sign(
+        &idp.claims("ana", "vault:read", &srv.resource),
+        Some("at+jwt"),
+    );
+    let (status, _, body) = parts(
+        read(3).bearer_auth(&reader).send().await.unwrap(),
+        "www-authenticate",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["contents"][0]["text"], "for ana");
+
+    let r = modern(&http, &srv.url, 4, "prompts/get", json!({"name": "audit"}))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    let (status, www, _) = parts(r, "www-authenticate").await;
+    assert_eq!(status, 403);
+    assert!(challenge(&www).contains(r#"scope="audit:read""#), "{www:?}");
+
+    let metadata = client()
+        .get(format!(
+            "{}/.well-known/oauth-protected-resource/mcp",
+            srv.origin()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let supported = metadata["scopes_supported"].as_array().unwrap();
+    for scope in ["audit:read", "vault:read", "orders:read"] {
+        assert!(supported.contains(&json!(scope)), "{scope} in {metadata}");
+    }
+}

@@ -88,6 +88,7 @@ pub fn denial(engine: &Engine, decision: &Decision<'_>, tool: &str) -> Denial {
         _ => Vec::new(),
     };
     Denial {
+        kind: crate::authz::Primitive::Tool,
         tool: tool.to_owned(),
         required: decision
             .tool

@@ -2,7 +2,7 @@ use super::{
     Connection, Era, LATEST_LEGACY_VERSION, LEGACY_VERSIONS, MODERN_VERSION, MODERN_VERSIONS,
     detect_era, meta,
 };
-use crate::authz::{Authorizer, DeclaredScopes};
+use crate::authz::{Authorizer, CacheScope, DeclaredScopes, Primitive, Target};
 use crate::content::Arguments;
 use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
@@ -10,7 +10,10 @@ use crate::jsonrpc::{
     ErrorObject, Incoming, Notification, Request, RequestId, codes, error_response,
     success_response,
 };
-use crate::registry::{RegistryError, Tool, ToolRegistry};
+use crate::registry::{
+    Access, Prompt, PromptArguments, PromptRegistry, RegistryError, Resource, ResourceError,
+    ResourceRegistry, ResourceTemplate, Tool, ToolRegistry,
+};
 use futures::FutureExt;
 use futures::future::{Abortable, BoxFuture};
 use serde::Serialize;
@@ -44,6 +47,8 @@ struct Inner {
     info: Implementation,
     instructions: Option<String>,
     tools: ToolRegistry,
+    resources: ResourceRegistry,
+    prompts: PromptRegistry,
     authorizer: Arc<dyn Authorizer>,
     extensions: Arc<Extensions>,
     page_size: usize,
@@ -65,6 +70,8 @@ pub struct ServerBuilder {
     info: Implementation,
     instructions: Option<String>,
     tools: ToolRegistry,
+    resources: ResourceRegistry,
+    prompts: PromptRegistry,
     errors: Vec<RegistryError>,
     authorizer: Arc<dyn Authorizer>,
     extensions: Extensions,
@@ -110,6 +117,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a resource at a fixed URI. Definition errors are reported by
+    /// [`ServerBuilder::build`].
+    pub fn resource(mut self, resource: Result<Resource, RegistryError>) -> Self {
+        if let Err(e) = resource.and_then(|r| self.resources.register(r)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Adds a resource template. Definition errors are reported by [`ServerBuilder::build`].
+    pub fn resource_template(mut self, template: Result<ResourceTemplate, RegistryError>) -> Self {
+        if let Err(e) = template.and_then(|t| self.resources.register_template(t)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Adds a prompt. Definition errors are reported by [`ServerBuilder::build`].
+    pub fn prompt(mut self, prompt: Result<Prompt, RegistryError>) -> Self {
+        if let Err(e) = prompt.and_then(|p| self.prompts.register(p)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
     /// Shares `value` with every handler ([`ToolContext::state`]).
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.extensions.insert(value);
@@ -122,13 +154,14 @@ impl ServerBuilder {
         self
     }
 
-    /// Items per `tools/list` page (default 100).
+    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
+    /// `prompts/list` (default 100).
     pub fn page_size(mut self, page_size: usize) -> Self {
         self.page_size = page_size.max(1);
         self
     }
 
-    /// `ttlMs` of modern list results (default 60 000).
+    /// `ttlMs` of modern list and `resources/read` results (default 60 000).
     pub fn list_ttl_ms(mut self, ttl: u64) -> Self {
         self.list_ttl_ms = ttl;
         self
@@ -152,6 +185,8 @@ impl ServerBuilder {
                 info: self.info,
                 instructions: self.instructions,
                 tools: self.tools,
+                resources: self.resources,
+                prompts: self.prompts,
                 authorizer: self.authorizer,
                 extensions: Arc::new(self.extensions),
                 page_size: self.page_size,
@@ -184,6 +219,8 @@ impl Server {
             },
             instructions: None,
             tools: ToolRegistry::new(),
+            resources: ResourceRegistry::new(),
+            prompts: PromptRegistry::new(),
             errors: Vec::new(),
             authorizer: Arc::new(DeclaredScopes),
             extensions: Extensions::default(),
@@ -202,6 +239,71 @@ impl Server {
         &self.inner.tools
     }
 
+    /// The registered resources and resource templates.
+    pub fn resources(&self) -> &ResourceRegistry {
+        &self.inner.resources
+    }
+
+    /// The registered prompts.
+    pub fn prompts(&self) -> &PromptRegistry {
+        &self.inner.prompts
+    }
+
+    /// Every scope any tool, resource, resource template or prompt declares, sorted and
+    /// deduplicated (what the HTTP transport advertises as `scopes_supported`).
+    pub fn declared_scopes(&self) -> Vec<String> {
+        let inner = &self.inner;
+        let mut all = inner.tools.declared_scopes();
+        let resources = inner.resources.iter().map(|r| r.access());
+        let templates = inner.resources.templates().map(|t| t.access());
+        let prompts = inner.prompts.iter().map(|p| p.access());
+        for access in resources.chain(templates).chain(prompts) {
+            all.extend(access.scopes().iter().cloned());
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The scopes a `401` challenge asks for when the request names no tool, prompt or
+    /// resource: the read-only tools' scopes (see `ToolRegistry::baseline_scopes`) plus those
+    /// of resources and prompts, which only read. Clients get read access first and step up
+    /// through `403 insufficient_scope` when a write needs more.
+    pub fn baseline_scopes(&self) -> Vec<String> {
+        let inner = &self.inner;
+        let mut all = inner.tools.baseline_scopes();
+        let resources = inner.resources.iter().map(|r| r.access());
+        let templates = inner.resources.templates().map(|t| t.access());
+        let prompts = inner.prompts.iter().map(|p| p.access());
+        for access in resources.chain(templates).chain(prompts) {
+            all.extend(access.scopes().iter().cloned());
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The scopes a `tools/call`, `prompts/get` or `resources/read` of `name` (a tool or
+    /// prompt name, or a resource URI) needs as declared in code; `None` for anything else,
+    /// or a name that is not registered.
+    pub fn scopes_for(&self, method: &str, name: &str) -> Option<Vec<String>> {
+        let inner = &self.inner;
+        let access = match method {
+            "tools/call" => inner.tools.get(name).map(|t| t.access()),
+            "prompts/get" => inner.prompts.get(name).map(|p| p.access()),
+            "resources/read" => inner
+                .resources
+                .get(name)
+                .map(|r| r.access())
+                .or_else(|| inner.resources.find_template(name).map(|(t, _)| t.access())),
+            _ => None,
+        }?;
+        match access {
+            Access::Public => None,
+            Access::Scopes(s) => Some(s.clone()),
+        }
+    }
+
     /// The same server (tools, state, settings) with another authorizer, e.g. a deployment
     /// policy chosen at start-up.
     #[must_use]
@@ -212,6 +314,8 @@ impl Server {
                 info: inner.info.clone(),
                 instructions: inner.instructions.clone(),
                 tools: inner.tools.clone(),
+                resources: inner.resources.clone(),
+                prompts: inner.prompts.clone(),
                 authorizer,
                 extensions: inner.extensions.clone(),
                 page_size: inner.page_size,
@@ -452,8 +556,14 @@ impl Server {
         let mut result = match request.method.as_str() {
             "server/discover" => self.discover(),
             "tools/list" => self.list_tools(&request.params, scope, Era::Modern)?,
-            "tools/call" => self.call_tool(&request, scope, meta.log_level).await?,
-            other => return Err(McpError::MethodNotFound(other.to_owned())),
+            "tools/call" => {
+                self.call_tool(&request, scope, meta.log_level, meta.capabilities.as_ref())
+                    .await?
+            }
+            method => {
+                self.handle_primitive(&request, method, scope, meta.log_level, Era::Modern)
+                    .await?
+            }
         };
         let obj = result.as_object_mut().expect("results are objects");
         obj.insert("resultType".into(), json!("complete"));
@@ -482,15 +592,93 @@ impl Server {
             "logging/setLevel" => self.set_log_level(&request.params, Some(connection)),
             "tools/list" => self.list_tools(&request.params, scope, Era::Legacy),
             "tools/call" => {
-                self.call_tool(&request, scope, connection.log_level())
+                let capabilities = connection.client_capabilities();
+                self.call_tool(
+                    &request,
+                    scope,
+                    connection.log_level(),
+                    capabilities.as_ref(),
+                )
+                .await
+            }
+            "resources/subscribe" | "resources/unsubscribe" if !self.inner.resources.is_empty() => {
+                self.subscribe(&request, scope)
+            }
+            method => {
+                self.handle_primitive(&request, method, scope, connection.log_level(), Era::Legacy)
                     .await
             }
+        }
+    }
+
+    /// Resources, prompts and completion: the same in both eras except for caching hints
+    /// and the error for an unknown resource. A method whose capability is not declared
+    /// (nothing registered) is unknown.
+    async fn handle_primitive(
+        &self,
+        request: &Request,
+        method: &str,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+        era: Era,
+    ) -> Result<Value, McpError> {
+        let inner = &self.inner;
+        let params = &request.params;
+        let has_resources = !inner.resources.is_empty();
+        let has_prompts = !inner.prompts.is_empty();
+        match method {
+            "resources/list" if has_resources => {
+                let items = inner
+                    .resources
+                    .iter()
+                    .filter(|r| self.visible(scope, Primitive::Resource, r.uri(), r.access()));
+                self.list_page(params, "resources", items.map(|r| r.to_json()), era)
+            }
+            "resources/templates/list" if has_resources => {
+                let items = inner.resources.templates().filter(|t| {
+                    self.visible(
+                        scope,
+                        Primitive::Resource,
+                        t.template().as_str(),
+                        t.access(),
+                    )
+                });
+                self.list_page(params, "resourceTemplates", items.map(|t| t.to_json()), era)
+            }
+            "resources/read" if has_resources => {
+                self.read_resource(request, scope, log_level, era).await
+            }
+            "prompts/list" if has_prompts => {
+                let items = inner
+                    .prompts
+                    .iter()
+                    .filter(|p| self.visible(scope, Primitive::Prompt, p.name(), p.access()));
+                self.list_page(params, "prompts", items.map(|p| p.to_json()), era)
+            }
+            "prompts/get" if has_prompts => self.get_prompt(request, scope, log_level).await,
+            "completion/complete" if self.has_completions() => self.complete(params, scope),
             other => Err(McpError::MethodNotFound(other.to_owned())),
         }
     }
 
-    fn capabilities(&self) -> Value {
-        json!({ "tools": { "listChanged": false }, "logging": {} })
+    fn has_completions(&self) -> bool {
+        self.inner.prompts.has_completions() || self.inner.resources.has_completions()
+    }
+
+    fn capabilities(&self, era: Era) -> Value {
+        let mut caps = json!({ "tools": { "listChanged": false }, "logging": {} });
+        if !self.inner.resources.is_empty() {
+            // Legacy sessions may subscribe (the answer is `{}`); protocol 2026-07-28 moved
+            // subscriptions to `subscriptions/listen`, which this server does not offer.
+            caps["resources"] = json!({ "subscribe": era == Era::Legacy, "listChanged": false });
+        }
+        if !self.inner.prompts.is_empty() {
+            caps["prompts"] = json!({ "listChanged": false });
+        }
+        if self.has_completions() {
+            caps["completions"] = json!({});
+        }
+        caps
     }
 
     fn initialize(
@@ -528,7 +716,7 @@ impl Server {
         );
         let mut result = json!({
             "protocolVersion": version,
-            "capabilities": self.capabilities(),
+            "capabilities": self.capabilities(Era::Legacy),
             "serverInfo": self.inner.info,
         });
         if let Some(i) = &self.inner.instructions {
@@ -540,7 +728,7 @@ impl Server {
     fn discover(&self) -> Value {
         let mut result = json!({
             "supportedVersions": MODERN_VERSIONS,
-            "capabilities": self.capabilities(),
+            "capabilities": self.capabilities(Era::Modern),
             "ttlMs": self.inner.list_ttl_ms,
             "cacheScope": "public",
         });
@@ -556,15 +744,7 @@ impl Server {
         scope: &RequestScope,
         era: Era,
     ) -> Result<Value, McpError> {
-        let offset = match params.get("cursor") {
-            None | Some(Value::Null) => 0,
-            Some(Value::String(c)) => decode_cursor(c).ok_or_else(|| {
-                McpError::invalid_params(format!(
-                    "Invalid cursor `{c}`: use a `nextCursor` from an earlier page"
-                ))
-            })?,
-            Some(_) => return Err(McpError::invalid_params("`cursor` must be a string")),
-        };
+        let offset = parse_cursor(params)?;
         let (visible, cache_scope) = self
             .inner
             .authorizer
@@ -587,11 +767,300 @@ impl Server {
         Ok(result)
     }
 
+    fn visible(&self, scope: &RequestScope, kind: Primitive, name: &str, access: &Access) -> bool {
+        self.inner
+            .authorizer
+            .is_primitive_visible(&scope.caller, &Target { kind, name, access })
+    }
+
+    fn authorize(
+        &self,
+        scope: &RequestScope,
+        kind: Primitive,
+        name: &str,
+        access: &Access,
+    ) -> Result<(), McpError> {
+        self.inner
+            .authorizer
+            .authorize_primitive(&scope.caller, &Target { kind, name, access })
+    }
+
+    /// One page of a `resources/list`, `resources/templates/list` or `prompts/list` result,
+    /// paginated like `tools/list`.
+    fn list_page(
+        &self,
+        params: &Map<String, Value>,
+        key: &str,
+        items: impl Iterator<Item = Value>,
+        era: Era,
+    ) -> Result<Value, McpError> {
+        let offset = parse_cursor(params)?;
+        let items: Vec<Value> = items.collect();
+        if offset > items.len() {
+            return Err(McpError::invalid_params(
+                "Invalid cursor: past the end of the list",
+            ));
+        }
+        let end = (offset + self.inner.page_size).min(items.len());
+        let has_more = end < items.len();
+        let page: Vec<Value> = items.into_iter().skip(offset).take(end - offset).collect();
+        let mut result = json!({ key: page });
+        if has_more {
+            result["nextCursor"] = json!(encode_cursor(end));
+        }
+        if era == Era::Modern {
+            result["ttlMs"] = json!(self.inner.list_ttl_ms);
+            result["cacheScope"] = json!(self.inner.authorizer.list_cache_scope().as_str());
+        }
+        Ok(result)
+    }
+
+    fn context(
+        &self,
+        request: &Request,
+        scope: &RequestScope,
+        name: &str,
+        log_level: Option<LogLevel>,
+    ) -> ToolContext {
+        ToolContext::builder(scope.caller.clone(), request.id.clone(), name)
+            .log_level(log_level)
+            .outbound(scope.outbound.clone())
+            .extensions(self.inner.extensions.clone())
+            .build()
+    }
+
+    async fn read_resource(
+        &self,
+        request: &Request,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+        era: Era,
+    ) -> Result<Value, McpError> {
+        let uri = request
+            .params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| McpError::invalid_params("`resources/read` needs `uri` (a string)"))?;
+        let not_found = || match era {
+            Era::Modern => McpError::InvalidParams {
+                message: format!("Resource not found: {uri}"),
+                data: Some(json!({ "uri": uri })),
+            },
+            Era::Legacy => McpError::ResourceNotFound {
+                uri: uri.to_owned(),
+            },
+        };
+        let resources = &self.inner.resources;
+        let read = if let Some(resource) = resources.get(uri) {
+            self.authorize(scope, Primitive::Resource, uri, resource.access())?;
+            let ctx = self.context(request, scope, resource.name(), log_level);
+            resource.read(ctx)
+        } else if let Some((template, vars)) = resources.find_template(uri) {
+            let name = template.template().as_str();
+            self.authorize(scope, Primitive::Resource, name, template.access())?;
+            let ctx = self.context(request, scope, template.name(), log_level);
+            template.read(ctx, uri.to_owned(), vars)
+        } else {
+            return Err(not_found());
+        };
+        let contents = match AssertUnwindSafe(read).catch_unwind().await {
+            Ok(Ok(contents)) => contents,
+            Ok(Err(ResourceError::NotFound)) => return Err(not_found()),
+            Ok(Err(ResourceError::Failed(why))) => {
+                return Err(McpError::Internal(format!("reading {uri} failed: {why}")));
+            }
+            Err(_panic) => {
+                tracing::error!(uri, "resource handler panicked");
+                return Err(McpError::Internal(format!(
+                    "reading {uri} failed unexpectedly"
+                )));
+            }
+        };
+        let mut result = json!({ "contents": contents });
+        if era == Era::Modern {
+            result["ttlMs"] = json!(self.inner.list_ttl_ms);
+            // What a handler returns may depend on the caller: never shared between callers.
+            result["cacheScope"] = json!(CacheScope::Private.as_str());
+        }
+        Ok(result)
+    }
+
+    async fn get_prompt(
+        &self,
+        request: &Request,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+    ) -> Result<Value, McpError> {
+        let params = &request.params;
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| McpError::invalid_params("`prompts/get` needs `name` (a string)"))?;
+        let prompt = self
+            .inner
+            .prompts
+            .get(name)
+            .ok_or_else(|| McpError::InvalidParams {
+                message: format!("Unknown prompt: {name}"),
+                data: Some(json!({ "name": name })),
+            })?
+            .clone();
+        self.authorize(scope, Primitive::Prompt, name, prompt.access())?;
+        let arguments: PromptArguments = match params.get("arguments") {
+            None | Some(Value::Null) => PromptArguments::new(),
+            Some(Value::Object(a)) => a
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    _ => Err(McpError::invalid_params(format!(
+                        "Invalid arguments for prompt {name}: `{k}` must be a string"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
+        };
+        prompt
+            .check_arguments(&arguments)
+            .map_err(|why| McpError::InvalidParams {
+                message: format!("Invalid arguments for prompt {name}: {why}"),
+                data: Some(json!({ "prompt": name })),
+            })?;
+        let ctx = self.context(request, scope, name, log_level);
+        match AssertUnwindSafe(prompt.get(ctx, arguments))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(result)) => {
+                serde_json::to_value(result).map_err(|e| McpError::Internal(e.to_string()))
+            }
+            Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
+                message: format!("Invalid arguments for prompt {name}: {}", error.message()),
+                data: Some(json!({ "prompt": name })),
+            }),
+            Ok(Err(error)) => Err(McpError::Internal(format!(
+                "prompt {name} failed: {}",
+                error.message()
+            ))),
+            Err(_panic) => {
+                tracing::error!(prompt = name, "prompt handler panicked");
+                Err(McpError::Internal(format!(
+                    "prompt {name} failed unexpectedly"
+                )))
+            }
+        }
+    }
+
+    /// `completion/complete`: suggestions for a prompt argument (`ref/prompt`) or a
+    /// template variable (`ref/resource`), at most 100, from the registered completer.
+    fn complete(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+    ) -> Result<Value, McpError> {
+        const MAX_VALUES: usize = 100;
+        let reference = params
+            .get("ref")
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                McpError::invalid_params("`completion/complete` needs `ref` (an object)")
+            })?;
+        let argument = params.get("argument").and_then(Value::as_object);
+        let (Some(arg_name), Some(value)) = (
+            argument.and_then(|a| a.get("name")).and_then(Value::as_str),
+            argument
+                .and_then(|a| a.get("value"))
+                .and_then(Value::as_str),
+        ) else {
+            return Err(McpError::invalid_params(
+                "`completion/complete` needs `argument` with `name` and `value` (strings)",
+            ));
+        };
+        let values =
+            match reference.get("type").and_then(Value::as_str) {
+                Some("ref/prompt") => {
+                    let name = reference
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let prompt =
+                        self.inner
+                            .prompts
+                            .get(name)
+                            .ok_or_else(|| McpError::InvalidParams {
+                                message: format!("Unknown prompt: {name}"),
+                                data: Some(json!({ "name": name })),
+                            })?;
+                    self.authorize(scope, Primitive::Prompt, name, prompt.access())?;
+                    if !prompt.arguments().iter().any(|a| a.name == arg_name) {
+                        return Err(McpError::invalid_params(format!(
+                            "prompt {name} has no argument `{arg_name}`"
+                        )));
+                    }
+                    prompt.complete(arg_name, value).unwrap_or_default()
+                }
+                Some("ref/resource") => {
+                    let uri = reference
+                        .get("uri")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let template = self.inner.resources.template(uri).ok_or_else(|| {
+                        McpError::InvalidParams {
+                            message: format!("Unknown resource template: {uri}"),
+                            data: Some(json!({ "uri": uri })),
+                        }
+                    })?;
+                    self.authorize(scope, Primitive::Resource, uri, template.access())?;
+                    if !template.template().variables().any(|v| v == arg_name) {
+                        return Err(McpError::invalid_params(format!(
+                            "resource template {uri} has no variable `{arg_name}`"
+                        )));
+                    }
+                    template.complete(arg_name, value).unwrap_or_default()
+                }
+                _ => {
+                    return Err(McpError::invalid_params(
+                        "`ref.type` must be `ref/prompt` or `ref/resource`",
+                    ));
+                }
+            };
+        let total = values.len();
+        let values: Vec<String> = values.into_iter().take(MAX_VALUES).collect();
+        Ok(json!({
+            "completion": { "values": values, "total": total, "hasMore": total > MAX_VALUES }
+        }))
+    }
+
+    /// Legacy `resources/subscribe` / `resources/unsubscribe`: acknowledged with `{}` for a
+    /// resource the caller may read. (The registered resources do not announce changes, so
+    /// no `notifications/resources/updated` follows.)
+    fn subscribe(&self, request: &Request, scope: &RequestScope) -> Result<Value, McpError> {
+        let uri = request
+            .params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                McpError::invalid_params(format!("`{}` needs `uri` (a string)", request.method))
+            })?;
+        let resources = &self.inner.resources;
+        if let Some(resource) = resources.get(uri) {
+            self.authorize(scope, Primitive::Resource, uri, resource.access())?;
+        } else if let Some((template, _)) = resources.find_template(uri) {
+            let name = template.template().as_str();
+            self.authorize(scope, Primitive::Resource, name, template.access())?;
+        } else {
+            return Err(McpError::ResourceNotFound {
+                uri: uri.to_owned(),
+            });
+        }
+        Ok(json!({}))
+    }
+
     async fn call_tool(
         &self,
         request: &Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
+        client_capabilities: Option<&Value>,
     ) -> Result<Value, McpError> {
         let params = &request.params;
         let name = params
@@ -608,6 +1077,21 @@ impl Server {
             })?
             .clone();
         self.inner.authorizer.authorize_call(&scope.caller, &tool)?;
+        let missing: Map<String, Value> = tool
+            .required_client_capabilities()
+            .iter()
+            .filter(|c| {
+                client_capabilities
+                    .and_then(|caps| caps.get(c.as_str()))
+                    .is_none()
+            })
+            .map(|c| (c.clone(), json!({})))
+            .collect();
+        if !missing.is_empty() {
+            return Err(McpError::MissingClientCapability {
+                required: Value::Object(missing),
+            });
+        }
         let arguments: Arguments = match params.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(a)) => a.clone(),
@@ -675,6 +1159,7 @@ fn not_initialized() -> McpError {
 #[derive(Debug)]
 struct ModernMeta {
     log_level: Option<LogLevel>,
+    capabilities: Option<Value>,
 }
 
 fn validate_modern_meta(params: &Map<String, Value>) -> Result<ModernMeta, McpError> {
@@ -699,7 +1184,22 @@ fn validate_modern_meta(params: &Map<String, Value>) -> Result<ModernMeta, McpEr
             )));
         }
     };
-    Ok(ModernMeta { log_level })
+    Ok(ModernMeta {
+        log_level,
+        capabilities: meta.get(meta::CLIENT_CAPABILITIES).cloned(),
+    })
+}
+
+fn parse_cursor(params: &Map<String, Value>) -> Result<usize, McpError> {
+    match params.get("cursor") {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(c)) => decode_cursor(c).ok_or_else(|| {
+            McpError::invalid_params(format!(
+                "Invalid cursor `{c}`: use a `nextCursor` from an earlier page"
+            ))
+        }),
+        Some(_) => Err(McpError::invalid_params("`cursor` must be a string")),
+    }
 }
 
 const CURSOR_PREFIX: &str = "tl1.";

@@ -1,7 +1,9 @@
-//! The tool registry: what a server offers, described once and validated at start-up.
+//! The registries: what a server offers, described once and validated at start-up.
 //!
 //! [`Tool::builder`] is the one way to define a tool; the `#[tool]` macro generates calls to
-//! it, and it is public so that tools can be registered by hand.
+//! it, and it is public so that tools can be registered by hand. Resources, resource
+//! templates and prompts are defined the same way with [`Resource::builder`],
+//! [`ResourceTemplate::builder`] and [`Prompt::builder`], and declare their scopes like tools.
 //!
 //! ```
 //! use mcp_runtime::registry::Tool;
@@ -25,6 +27,18 @@
 //!     .expect("a valid tool");
 //! assert_eq!(tool.name(), "echo");
 //! ```
+
+mod prompts;
+mod resources;
+
+pub use prompts::{
+    GetPromptResult, Prompt, PromptArgument, PromptArguments, PromptBuilder, PromptMessage,
+    PromptRegistry, Role,
+};
+pub use resources::{
+    Resource, ResourceBuilder, ResourceContents, ResourceError, ResourceRegistry, ResourceTemplate,
+    ResourceTemplateBuilder, UriTemplate,
+};
 
 use crate::content::{Arguments, CallToolResult, ToolError};
 use crate::context::ToolContext;
@@ -78,6 +92,16 @@ pub enum RegistryError {
     /// Two tools share a name.
     #[error("a tool named `{0}` is already registered")]
     Duplicate(String),
+    /// A resource, resource template or prompt definition or registration was refused.
+    #[error("{kind} `{name}`: {why}")]
+    Invalid {
+        /// `resource`, `resource template` or `prompt`.
+        kind: &'static str,
+        /// Its URI, URI template or name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Who may call a tool, as the code declares it. A deployment policy can only tighten this.
@@ -178,6 +202,7 @@ pub struct Tool {
     output_schema: Option<Value>,
     annotations: ToolAnnotations,
     access: Access,
+    client_capabilities: Vec<String>,
     handler: Arc<Handler>,
     validator: Arc<jsonschema::Validator>,
 }
@@ -202,8 +227,15 @@ impl Tool {
             output_schema: None,
             annotations: ToolAnnotations::default(),
             access: None,
+            client_capabilities: Vec::new(),
             handler: None,
         }
+    }
+
+    /// The client capabilities (e.g. `sampling`) a call needs; a client that did not declare
+    /// one of them is refused with `-32021` before the handler runs.
+    pub fn required_client_capabilities(&self) -> &[String] {
+        &self.client_capabilities
     }
 
     /// The tool's name.
@@ -308,6 +340,7 @@ pub struct ToolBuilder {
     output_schema: Option<Value>,
     annotations: ToolAnnotations,
     access: Option<Access>,
+    client_capabilities: Vec<String>,
     handler: Option<Arc<Handler>>,
 }
 
@@ -364,6 +397,14 @@ impl ToolBuilder {
     /// Sets the declared access directly.
     pub fn access(mut self, access: Access) -> Self {
         self.access = Some(access);
+        self
+    }
+
+    /// Declares that calls need the client capability `capability` (a top-level key of the
+    /// client's capabilities, such as `sampling` or `elicitation`). Clients that did not
+    /// declare it get `MissingRequiredClientCapabilityError` (`-32021`).
+    pub fn requires_client_capability(mut self, capability: impl Into<String>) -> Self {
+        self.client_capabilities.push(capability.into());
         self
     }
 
@@ -478,6 +519,7 @@ impl ToolBuilder {
             output_schema: self.output_schema,
             annotations,
             access,
+            client_capabilities: self.client_capabilities,
             handler,
             validator: Arc::new(validator),
         })

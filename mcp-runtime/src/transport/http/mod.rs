@@ -69,7 +69,6 @@ use crate::context::Caller;
 use crate::error::McpError;
 use crate::jsonrpc::{Incoming, RequestId, codes, parse_error, success_response};
 use crate::protocol::{Era, LEGACY_VERSIONS, RequestScope, Server};
-use crate::registry::Access;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
@@ -250,11 +249,7 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
         } else {
             a.authorization_servers.clone()
         };
-        ProtectedResourceMetadata::new(
-            config.resource.clone(),
-            servers,
-            server.tools().declared_scopes(),
-        )
+        ProtectedResourceMetadata::new(config.resource.clone(), servers, server.declared_scopes())
     });
     let app = Arc::new(App {
         validator,
@@ -462,17 +457,16 @@ impl App {
         }
     }
 
-    /// The scopes a 401 names: the called tool's, or the registry's baseline (the read-only
-    /// tools' scopes; see `ToolRegistry::baseline_scopes`).
+    /// The scopes a 401 names: those of the called tool, the prompt or the resource read,
+    /// or else the server's baseline (least privilege first; see `Server::baseline_scopes`).
     fn scopes_for(&self, body: Option<&Value>) -> Vec<String> {
-        let tool = body
-            .filter(|b| b.get("method").and_then(Value::as_str) == Some("tools/call"))
-            .and_then(|b| b.get("params")?.get("name")?.as_str())
-            .and_then(|name| self.server.tools().get(name));
-        match tool.map(|t| t.access()) {
-            Some(Access::Scopes(s)) => s.clone(),
-            _ => self.server.tools().baseline_scopes(),
-        }
+        let named = body.and_then(|b| {
+            let method = b.get("method")?.as_str()?;
+            let params = b.get("params")?;
+            let name = params.get("name").or_else(|| params.get("uri"))?.as_str()?;
+            self.server.scopes_for(method, name)
+        });
+        named.unwrap_or_else(|| self.server.baseline_scopes())
     }
 
     /// The caller behind `headers`, or the `401` to answer.
@@ -849,9 +843,7 @@ impl Drop for StreamGuard {
 
 async fn get_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let caller = match app
-        .authenticate(&headers, &uri, None, || {
-            app.server.tools().baseline_scopes()
-        })
+        .authenticate(&headers, &uri, None, || app.server.baseline_scopes())
         .await
     {
         Ok(c) => c,
@@ -904,9 +896,7 @@ async fn get_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> R
 
 async fn delete_mcp(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let caller = match app
-        .authenticate(&headers, &uri, None, || {
-            app.server.tools().baseline_scopes()
-        })
+        .authenticate(&headers, &uri, None, || app.server.baseline_scopes())
         .await
     {
         Ok(c) => c,
