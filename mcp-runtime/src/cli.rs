@@ -303,7 +303,11 @@ fn explain(
     let policy = Policy::load(&args.policy.policy, catalog)?;
     let engine = policy.compile(&args.env, &process_env)?;
     let caller = if args.local {
-        stdio_caller(engine.settings())?
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| PolicyError::Unsupported(format!("cannot start the runtime: {e}")))?
+            .block_on(stdio_caller(engine.settings()))?
     } else {
         let claims = match &args.claims {
             None => serde_json::Map::new(),
@@ -407,7 +411,7 @@ fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
         );
         let result = match transport {
             TransportKind::Stdio => {
-                let caller = stdio_caller(&settings)?;
+                let caller = stdio_caller(&settings).await?;
                 let config = StdioConfig {
                     max_line_bytes: args.max_line_bytes,
                     ..StdioConfig::default()

@@ -408,3 +408,69 @@ fn serve_refuses_a_stale_policy_before_speaking() {
         "{stderr}"
     );
 }
+
+/// A stdio environment whose user is identified by a bearer token in a variable, validated
+/// like an HTTP token: the decisions follow the token's scopes, and a bad token stops start-up.
+#[tokio::test]
+async fn a_stdio_user_identified_by_a_validated_token() {
+    let dir = std::env::temp_dir().join(format!("technova-token-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jwks = e2e::dev_jwks();
+    let policy = dir.join("policy.toml");
+    let mut text = std::fs::read_to_string(root_policy()).unwrap();
+    text.push_str(&format!(
+        "\n[env.desk]\ntransport = \"stdio\"\nresource = \"https://desk.technova.example/mcp\"\ntoken_env = \"TECHNOVA_TOKEN\"\n\
+         auth.issuer = \"{}\"\nauth.jwks = \"file://{}\"\n",
+        e2e::DEV_ISSUER,
+        jwks.display()
+    ));
+    std::fs::write(&policy, text).unwrap();
+    let policy = policy.to_str().unwrap().to_owned();
+    let token = e2e::dev_token("orders:read", "desk-user", "https://desk.technova.example/mcp");
+
+    let mut peer = serve(
+        &["--policy", &policy, "--env", "desk"],
+        &[("TECHNOVA_TOKEN", &token)],
+    );
+    peer.initialize("2025-11-25").await;
+    let lookup = peer
+        .request(
+            1,
+            "tools/call",
+            json!({"name": "get_order_status", "arguments": {"order_id": "TN-1001"}}),
+        )
+        .await;
+    assert_eq!(
+        lookup["result"]["structuredContent"]["id"], "TN-1001",
+        "{lookup}"
+    );
+    let cancel = peer
+        .request(2, "tools/call", json!({"name": "cancel_order", "arguments": {"order_id": "TN-1002", "reason": "no longer needed"}}))
+        .await;
+    assert_eq!(cancel["error"]["code"], -31003, "{cancel}");
+    let events = finish(peer).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["subject"] == "desk-user" && e["origin"] == "token"),
+        "decisions name the token's subject: {events:?}"
+    );
+
+    // A token for another audience never gets the process started.
+    let wrong = e2e::dev_token("orders:read", "desk-user", "https://elsewhere.example/mcp");
+    let output = Command::new(technova())
+        .args(["serve", "--policy", &policy, "--env", "desk"])
+        .env("TECHNOVA_TOKEN", &wrong)
+        .env(e2e::TECHNOVA_DB, ":memory:")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("TECHNOVA_TOKEN") && stderr.contains("refused"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&wrong), "the token is never printed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

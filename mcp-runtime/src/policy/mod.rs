@@ -189,21 +189,31 @@ impl Authorizer for PolicyAuthorizer {
 }
 
 /// The caller of a stdio process in environment `settings`: the policy's local `principal`,
-/// or (with `token_env`) the identity in a bearer token held by that variable.
-///
-/// The `token_env` path is the hook where a stdio token is validated exactly like an HTTP
-/// bearer token (issuer, audience, signature, expiry) with the environment's `auth`
-/// settings; until token validation is part of this build it refuses to start.
+/// or (with `token_env`) the identity in a bearer token held by that variable, validated
+/// exactly like an HTTP bearer token (issuer, audience, signature, expiry, algorithms) with the
+/// environment's `auth` settings. The token itself is dropped after validation.
 ///
 /// # Errors
-/// [`PolicyError::Unsupported`] for `token_env` (see above) or when the environment defines
-/// no local principal.
-pub fn stdio_caller(settings: &EnvSettings) -> Result<Caller, PolicyError> {
+/// [`PolicyError::Unsupported`] when the variable is unset, the environment has no `auth`,
+/// the token is invalid, or the environment defines no local principal.
+pub async fn stdio_caller(settings: &EnvSettings) -> Result<Caller, PolicyError> {
     if let Some(var) = &settings.token_env {
-        return Err(PolicyError::Unsupported(format!(
-            "environment `{}` takes the stdio user's identity from a token in `{var}`, but this build cannot validate tokens yet; use a `principal` instead",
-            settings.env
-        )));
+        let env = &settings.env;
+        let token = std::env::var(var).map_err(|_| {
+            PolicyError::Unsupported(format!(
+                "environment `{env}` takes the stdio user's identity from a token in `{var}`, but `{var}` is not set"
+            ))
+        })?;
+        let auth = settings.auth.clone().ok_or_else(|| {
+            PolicyError::Unsupported(format!(
+                "environment `{env}` sets `token_env` but no `auth` to validate the token with"
+            ))
+        })?;
+        let validator = crate::auth::TokenValidator::new(auth)
+            .map_err(|e| PolicyError::Unsupported(format!("environment `{env}`: {e}")))?;
+        return validator.validate(token.trim()).await.map_err(|e| {
+            PolicyError::Unsupported(format!("the token in `{var}` was refused: {e}"))
+        });
     }
     let Some(sub) = &settings.principal_sub else {
         return Err(PolicyError::Unsupported(format!(
