@@ -85,6 +85,35 @@ pub fn call(
     );
 }
 
+/// Records one decision on a prompt or resource (`prompts/get`, `resources/read`, completion).
+#[allow(clippy::too_many_arguments)]
+pub fn primitive(
+    engine: &Engine,
+    caller: &Caller,
+    kind: &str,
+    name: &str,
+    verdict: Verdict,
+    rule: &str,
+    missing: &str,
+    reason: &str,
+) {
+    tracing::info!(
+        target: TARGET,
+        env = engine.env(),
+        policy_revision = engine.revision(),
+        subject = caller.subject(),
+        client_id = caller.client_id().unwrap_or("-"),
+        origin = origin(caller),
+        kind,
+        name,
+        decision = verdict.as_str(),
+        rule,
+        missing,
+        reason,
+        "authorization decision"
+    );
+}
+
 /// Records one `tools/list` decision (which tools the caller was shown).
 pub fn list(engine: &Engine, caller: &Caller, visible: usize, hidden: usize) {
     tracing::info!(

@@ -400,3 +400,47 @@ mod reload {
         assert_eq!(handle.snapshot().env(), "local");
     }
 }
+
+#[test]
+fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
+    use mcp_runtime::{Primitive, Target};
+    let policy = parse(POLICY).unwrap();
+    let authz = PolicyAuthorizer::new(Arc::new(PolicyHandle::fixed(
+        policy.compile("staging", &|_| None).unwrap(),
+    )));
+    let read = Access::Scopes(vec!["orders:read".into()]);
+    let unknown_to_policy = Access::Scopes(vec!["catalog:browse".into()]);
+    let target = |access| Target {
+        kind: Primitive::Resource,
+        name: "technova://orders/TN-1001",
+        access,
+    };
+    // A role granted through the policy, and a broader scope through the hierarchy.
+    let agent = token(&[], json!({"realm_access": {"roles": ["support-agent"]}}));
+    assert!(authz.authorize_primitive(&agent, &target(&read)).is_ok());
+    let lead = token(&[], json!({"realm_access": {"roles": ["support-lead"]}}));
+    assert!(authz.authorize_primitive(&lead, &target(&read)).is_ok());
+    assert!(authz.is_primitive_visible(&lead, &target(&read)));
+    // Nothing granted: refused with the missing scope.
+    let nobody = token(&["unrelated"], json!({}));
+    match authz.authorize_primitive(&nobody, &target(&read)) {
+        Err(McpError::Forbidden(denial)) => {
+            assert_eq!(denial.kind, Primitive::Resource);
+            assert_eq!(denial.missing, ["orders:read"]);
+        }
+        other => panic!("expected a denial, got {other:?}"),
+    }
+    assert!(!authz.is_primitive_visible(&nobody, &target(&read)));
+    // A scope the policy does not know is checked against the token's own scopes.
+    let browser = token(&["catalog:browse"], json!({}));
+    assert!(
+        authz
+            .authorize_primitive(&browser, &target(&unknown_to_policy))
+            .is_ok()
+    );
+    assert!(
+        authz
+            .authorize_primitive(&agent, &target(&unknown_to_policy))
+            .is_err()
+    );
+}

@@ -426,7 +426,11 @@ async fn a_stdio_user_identified_by_a_validated_token() {
     ));
     std::fs::write(&policy, text).unwrap();
     let policy = policy.to_str().unwrap().to_owned();
-    let token = e2e::dev_token("orders:read", "desk-user", "https://desk.technova.example/mcp");
+    let token = e2e::dev_token(
+        "orders:read",
+        "desk-user",
+        "https://desk.technova.example/mcp",
+    );
 
     let mut peer = serve(
         &["--policy", &policy, "--env", "desk"],

@@ -734,6 +734,16 @@ impl Engine {
         &self.scope_names[i]
     }
 
+    /// Whether `effective` holds the application scope `name`; `None` when the policy does
+    /// not know the scope (only tools' declared scopes, `scopes.extra` and the hierarchy are
+    /// interned).
+    pub fn holds(&self, effective: ScopeSet, name: &str) -> Option<bool> {
+        self.scope_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| effective.contains(i))
+    }
+
     /// The names of the scopes in `set`.
     pub fn scope_names(&self, set: ScopeSet) -> Vec<&str> {
         set.iter().map(|i| self.scope_name(i)).collect()

@@ -51,7 +51,7 @@ pub use load::{Diagnostic, Policy, PolicyError, Source, ToolCatalog};
 pub use reload::PolicyHandle;
 
 use crate::audit::{self, Verdict};
-use crate::authz::{Authorizer, CacheScope, Denial};
+use crate::authz::{Authorizer, CacheScope, Denial, Target};
 use crate::context::Caller;
 use crate::error::McpError;
 use crate::registry::{Tool, ToolRegistry};
@@ -161,6 +161,52 @@ impl Authorizer for PolicyAuthorizer {
         engine.is_visible(caller, engine.effective_scopes(caller), tool.name())
     }
 
+    /// Prompts and resources: the caller's effective scopes (grants and hierarchy applied)
+    /// must cover every scope the code declares; a scope the policy does not know is checked
+    /// against the caller's own scopes. Each decision is audited.
+    fn authorize_primitive(&self, caller: &Caller, target: &Target<'_>) -> Result<(), McpError> {
+        let engine = self.handle.snapshot();
+        let missing = missing_for(&engine, caller, target);
+        let rule = format!("declared:{}:{}", target.kind.as_str(), target.name);
+        if missing.is_empty() {
+            audit::primitive(
+                &engine,
+                caller,
+                target.kind.as_str(),
+                target.name,
+                Verdict::Allow,
+                &rule,
+                "",
+                "allowed",
+            );
+            return Ok(());
+        }
+        let reason = format!("missing scope(s) {}", missing.join(", "));
+        audit::primitive(
+            &engine,
+            caller,
+            target.kind.as_str(),
+            target.name,
+            Verdict::Deny,
+            &rule,
+            &missing.join(" "),
+            &reason,
+        );
+        Err(McpError::Forbidden(Box::new(Denial {
+            kind: target.kind,
+            tool: target.name.to_owned(),
+            required: target.access.scopes().to_vec(),
+            missing,
+            rule,
+            reason,
+        })))
+    }
+
+    fn is_primitive_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
+        let engine = self.handle.snapshot();
+        engine.settings().list == ListMode::All || missing_for(&engine, caller, target).is_empty()
+    }
+
     fn list_cache_scope(&self) -> CacheScope {
         match self.handle.snapshot().settings().list {
             ListMode::All => CacheScope::Public,
@@ -186,6 +232,22 @@ impl Authorizer for PolicyAuthorizer {
         };
         (visible, scope)
     }
+}
+
+/// The declared scopes of a prompt or resource that `caller` lacks under `engine`.
+fn missing_for(engine: &engine::Engine, caller: &Caller, target: &Target<'_>) -> Vec<String> {
+    let effective = engine.effective_scopes(caller);
+    target
+        .access
+        .scopes()
+        .iter()
+        .filter(|s| {
+            !engine
+                .holds(effective, s)
+                .unwrap_or_else(|| caller.scopes().contains(s.as_str()))
+        })
+        .cloned()
+        .collect()
 }
 
 /// The caller of a stdio process in environment `settings`: the policy's local `principal`,
