@@ -5,11 +5,7 @@ use e2e::{HttpServer, dev_token};
 use serde_json::{Value, json};
 
 fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
+    e2e::http_client()
 }
 
 fn meta() -> Value {
