@@ -388,6 +388,7 @@ fn serve_refuses_a_stale_policy_before_speaking() {
     let path = scratch("stale", &stale);
     let out = Command::new(technova())
         .args(["serve", "--policy", path.to_str().unwrap()])
+        .env(e2e::TECHNOVA_DB, ":memory:")
         .current_dir(e2e::workspace_root())
         .stdin(std::process::Stdio::null())
         .output()
