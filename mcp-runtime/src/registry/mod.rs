@@ -28,6 +28,36 @@
 //! assert_eq!(tool.name(), "echo");
 //! ```
 
+/// The `scopes` / `public` / `access` setters every builder shares; `$what` names the
+/// primitive in the docs. (Defined before the submodules so they can use it.)
+macro_rules! access_setters {
+    ($what:literal) => {
+        /// Requires every one of `scopes` (exactly one of `scopes` or `public` must be called).
+        pub fn scopes<I, S>(mut self, scopes: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.access = Some($crate::registry::Access::Scopes(
+                scopes.into_iter().map(Into::into).collect(),
+            ));
+            self
+        }
+
+        #[doc = concat!("Declares the ", $what, " public: no scope needed.")]
+        pub fn public(mut self) -> Self {
+            self.access = Some($crate::registry::Access::Public);
+            self
+        }
+
+        /// Sets the declared access directly.
+        pub fn access(mut self, access: $crate::registry::Access) -> Self {
+            self.access = Some(access);
+            self
+        }
+    };
+}
+
 mod prompts;
 mod resources;
 
@@ -378,27 +408,7 @@ impl ToolBuilder {
         self
     }
 
-    /// Requires every one of `scopes` (exactly one of `scopes` or `public` must be called).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.access = Some(Access::Scopes(scopes.into_iter().map(Into::into).collect()));
-        self
-    }
-
-    /// Declares the tool public: no scope needed.
-    pub fn public(mut self) -> Self {
-        self.access = Some(Access::Public);
-        self
-    }
-
-    /// Sets the declared access directly.
-    pub fn access(mut self, access: Access) -> Self {
-        self.access = Some(access);
-        self
-    }
+    access_setters!("tool");
 
     /// Declares that calls need the client capability `capability` (a top-level key of the
     /// client's capabilities, such as `sampling` or `elicitation`). Clients that did not

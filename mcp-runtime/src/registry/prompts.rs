@@ -283,27 +283,7 @@ impl PromptBuilder {
         self
     }
 
-    /// Requires every one of `scopes` (exactly one of `scopes` or `public` must be called).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.access = Some(Access::Scopes(scopes.into_iter().map(Into::into).collect()));
-        self
-    }
-
-    /// Declares the prompt public: no scope needed.
-    pub fn public(mut self) -> Self {
-        self.access = Some(Access::Public);
-        self
-    }
-
-    /// Sets the declared access directly.
-    pub fn access(mut self, access: Access) -> Self {
-        self.access = Some(access);
-        self
-    }
+    access_setters!("prompt");
 
     /// The async handler: receives the request context (its `tool_name` is the prompt name)
     /// and the checked arguments. A [`ToolError::invalid_arguments`] becomes `-32602`; any

@@ -315,27 +315,7 @@ impl ResourceBuilder {
         self
     }
 
-    /// Requires every one of `scopes` (exactly one of `scopes` or `public` must be called).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.access = Some(Access::Scopes(scopes.into_iter().map(Into::into).collect()));
-        self
-    }
-
-    /// Declares the resource public: no scope needed.
-    pub fn public(mut self) -> Self {
-        self.access = Some(Access::Public);
-        self
-    }
-
-    /// Sets the declared access directly.
-    pub fn access(mut self, access: Access) -> Self {
-        self.access = Some(access);
-        self
-    }
+    access_setters!("resource");
 
     /// The async handler: receives the request context (its `tool_name` is the resource
     /// name) and the URI, and returns the contents.
@@ -599,27 +579,7 @@ impl ResourceTemplateBuilder {
         self
     }
 
-    /// Requires every one of `scopes` (exactly one of `scopes` or `public` must be called).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.access = Some(Access::Scopes(scopes.into_iter().map(Into::into).collect()));
-        self
-    }
-
-    /// Declares the resources public: no scope needed.
-    pub fn public(mut self) -> Self {
-        self.access = Some(Access::Public);
-        self
-    }
-
-    /// Sets the declared access directly.
-    pub fn access(mut self, access: Access) -> Self {
-        self.access = Some(access);
-        self
-    }
+    access_setters!("resources");
 
     /// The async handler: receives the request context, the URI and its variables.
     /// Return [`ResourceError::NotFound`] for values that name nothing.
