@@ -444,3 +444,26 @@ fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
             .is_err()
     );
 }
+
+#[test]
+fn signing_keys_are_fetched_over_tls_except_on_loopback() {
+    let clear = POLICY.replace(
+        "[env.staging]\n",
+        "[env.staging]\nauth.issuer = \"http://idp.example.com/realms/technova\"\nauth.jwks = \"http://idp.example.com/jwks\"\n",
+    );
+    let err = parse(&clear)
+        .unwrap()
+        .compile("staging", &|_| None)
+        .unwrap_err();
+    let messages: Vec<String> = err.diagnostics().iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for m in &messages {
+        assert!(m.starts_with("policy.toml:"), "positioned: {m}");
+        assert!(m.contains("must use https"), "{m}");
+    }
+    let fine = POLICY.replace(
+        "[env.staging]\n",
+        "[env.staging]\nauth.issuer = \"http://127.0.0.1:4000\"\nauth.jwks = \"https://idp.example.com/jwks\"\n",
+    );
+    assert!(parse(&fine).unwrap().compile("staging", &|_| None).is_ok());
+}

@@ -549,7 +549,7 @@ impl Policy {
             .filter_map(|s| resolve(Some(s)))
             .collect();
         if let (Some(i), Some(name)) = (&issuer, &issuer_name)
-            && let Err(why) = check_url(i, false)
+            && let Err(why) = check_url(i, false).and_then(|()| check_transport_security(i))
         {
             errors.push(source.diag(name.span(), format!("`auth.issuer` {why}")));
         }
@@ -680,10 +680,35 @@ fn check_url(url: &str, allow_file: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Keys and discovery documents decide which tokens are trusted, so they are fetched over
+/// TLS; plain `http://` is accepted only for a loopback host (local development and tests).
+fn check_transport_security(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(format!(
+            "must use https (`{url}` would fetch signing keys in clear text; plain http is only accepted for a loopback host)"
+        ))
+    }
+}
+
 /// `file://` paths are resolved against the policy file's directory.
 fn resolve_jwks(jwks: &str, base_dir: &std::path::Path) -> Result<String, String> {
     check_url(jwks, true)
         .map_err(|_| format!("must be an http(s) URL or a `file://` path, not `{jwks}`"))?;
+    check_transport_security(jwks)?;
     match jwks.strip_prefix("file://") {
         Some("") => Err("`file://` needs a path".to_owned()),
         Some(path) => {
