@@ -144,6 +144,24 @@ pub enum Access {
 }
 
 impl Access {
+    /// Checks a builder's declared access: present, and if scoped, a non-empty list of
+    /// well-formed scopes. `kind` (`tool`, `prompt`, …) names the item in the message.
+    pub(crate) fn checked(access: Option<Self>, kind: &str) -> Result<Self, String> {
+        let access = access
+            .ok_or_else(|| "declare the scopes it requires, or declare it public".to_owned())?;
+        if let Self::Scopes(scopes) = &access {
+            if scopes.is_empty() {
+                return Err(format!(
+                    "an empty scope list; declare at least one scope, or declare the {kind} public"
+                ));
+            }
+            for scope in scopes {
+                validate_scope(scope)?;
+            }
+        }
+        Ok(access)
+    }
+
     /// The declared scopes (empty for public tools).
     pub fn scopes(&self) -> &[String] {
         match self {
@@ -473,24 +491,11 @@ impl ToolBuilder {
             Some(d) if !d.trim().is_empty() => d,
             _ => return Err(RegistryError::MissingDescription(name)),
         };
-        let access = self.access.ok_or_else(|| RegistryError::InvalidAccess {
-            name: name.clone(),
-            why: "declare the scopes it requires, or declare it public".to_owned(),
-        })?;
-        if let Access::Scopes(scopes) = &access {
-            if scopes.is_empty() {
-                return Err(RegistryError::InvalidAccess {
-                    name,
-                    why: "an empty scope list; declare at least one scope, or declare the tool public".to_owned(),
-                });
-            }
-            for scope in scopes {
-                validate_scope(scope).map_err(|why| RegistryError::InvalidAccess {
-                    name: name.clone(),
-                    why,
-                })?;
-            }
-        }
+        let access =
+            Access::checked(self.access, "tool").map_err(|why| RegistryError::InvalidAccess {
+                name: name.clone(),
+                why,
+            })?;
         let input_schema = self.input_schema.unwrap_or_else(
             || json!({ "type": "object", "properties": {}, "additionalProperties": false }),
         );

@@ -27,7 +27,7 @@
 //! assert_eq!(order.template().matches("orders://42").unwrap()["id"], "42");
 //! ```
 
-use super::{Access, RegistryError, validate_scope};
+use super::{Access, RegistryError};
 use crate::context::ToolContext;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -126,31 +126,17 @@ type TemplateHandler = dyn Fn(ToolContext, String, BTreeMap<String, String>) -> 
 /// Suggests completions for `(variable or argument name, partial value)`.
 pub(crate) type Completer = dyn Fn(&str, &str) -> Vec<String> + Send + Sync;
 
-/// Checks the declared access of a resource or prompt, like a tool's.
+/// Checks the declared access of a resource or prompt, with the rule tools use.
 pub(crate) fn check_access(
     kind: &'static str,
     name: &str,
     access: Option<Access>,
 ) -> Result<Access, RegistryError> {
-    let invalid = |why: String| RegistryError::Invalid {
+    Access::checked(access, kind).map_err(|why| RegistryError::Invalid {
         kind,
         name: name.to_owned(),
         why,
-    };
-    let access = access.ok_or_else(|| {
-        invalid("declare the scopes it requires, or declare it public".to_owned())
-    })?;
-    if let Access::Scopes(scopes) = &access {
-        if scopes.is_empty() {
-            return Err(invalid(format!(
-                "an empty scope list; declare at least one scope, or declare the {kind} public"
-            )));
-        }
-        for scope in scopes {
-            validate_scope(scope).map_err(invalid)?;
-        }
-    }
-    Ok(access)
+    })
 }
 
 fn required_text(
