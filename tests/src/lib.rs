@@ -471,3 +471,21 @@ pub fn jwt_claims(token: &str) -> Value {
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("a JSON payload")
 }
+
+/// Runs the MCP Inspector CLI (`--cli` followed by `args`: the server, then the method and
+/// its options) with a private catalog file, and parses the JSON it prints.
+pub async fn inspector(args: &[&str]) -> Value {
+    let entry = interop_dir()
+        .join("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
+    let catalog = std::env::temp_dir().join(format!("mcp-inspector-{}.json", std::process::id()));
+    let mut all = vec![entry.to_str().expect("a UTF-8 path"), "--cli"];
+    all.extend_from_slice(args);
+    let out = run_peer(
+        &node(),
+        &all,
+        &[("MCP_CATALOG_PATH", catalog.to_str().expect("a UTF-8 path"))],
+    )
+    .await;
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("the Inspector printed non-JSON ({e}): {out}"))
+}

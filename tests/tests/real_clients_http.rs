@@ -5,7 +5,7 @@
 //! its modes, and the MCP Inspector CLI.
 
 use e2e::{
-    AuthServer, HttpServer, http_client, interop_dir, jwt_claims, last_json_line, node, python,
+    AuthServer, HttpServer, http_client, inspector, jwt_claims, last_json_line, node, python,
     run_peer,
 };
 use serde_json::{Value, json};
@@ -193,29 +193,14 @@ async fn inspector_cli_over_http_with_a_bearer_token() {
         .token("support-agent", "agent-secret", "orders:read", &server.url)
         .await;
     let header = format!("Authorization: Bearer {token}");
-    let inspector = interop_dir()
-        .join("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
-    let catalog =
-        std::env::temp_dir().join(format!("mcp-inspector-http-{}.json", std::process::id()));
-    let envs = [("MCP_CATALOG_PATH", catalog.to_str().unwrap())];
-    let entry = inspector.to_str().unwrap();
-    let list = run_peer(
-        &node(),
-        &[
-            entry,
-            "--cli",
-            &server.url,
-            "--transport",
-            "http",
-            "--header",
-            &header,
-            "--method",
-            "tools/list",
-        ],
-        &envs,
-    )
-    .await;
-    let list: Value = serde_json::from_str(&list).unwrap_or_else(|e| panic!("{e}: {list}"));
+    let server_args = [
+        server.url.as_str(),
+        "--transport",
+        "http",
+        "--header",
+        &header,
+    ];
+    let list = inspector(&[&server_args[..], &["--method", "tools/list"]].concat()).await;
     let names: Vec<&str> = list["tools"]
         .as_array()
         .unwrap()
@@ -227,27 +212,21 @@ async fn inspector_cli_over_http_with_a_bearer_token() {
         ["get_order_status", "list_orders"],
         "the agent sees what it may call"
     );
-    let call = run_peer(
-        &node(),
+    let call = inspector(
         &[
-            entry,
-            "--cli",
-            &server.url,
-            "--transport",
-            "http",
-            "--header",
-            &header,
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "list_orders",
-            "--tool-arg",
-            "customer=ada@example.com",
-        ],
-        &envs,
+            &server_args[..],
+            &[
+                "--method",
+                "tools/call",
+                "--tool-name",
+                "list_orders",
+                "--tool-arg",
+                "customer=ada@example.com",
+            ],
+        ]
+        .concat(),
     )
     .await;
-    let call: Value = serde_json::from_str(&call).unwrap_or_else(|e| panic!("{e}: {call}"));
     assert_eq!(call["structuredContent"]["count"], 2, "{call}");
 }
 

@@ -2,7 +2,7 @@
 //! TypeScript SDK client, the official Python SDK client (discover-probe and legacy modes) and
 //! the MCP Inspector CLI.
 
-use e2e::{interop_dir, last_json_line, node, python, root_policy, run_peer, technova};
+use e2e::{inspector, last_json_line, node, python, root_policy, run_peer, technova};
 use serde_json::Value;
 
 fn assert_lookup(summary: &Value) {
@@ -112,28 +112,13 @@ async fn python_sdk_client_over_stdio_in_legacy_mode() {
 async fn inspector_cli_over_stdio_lists_and_calls() {
     let bin = technova();
     let policy = root_policy();
-    let inspector = interop_dir()
-        .join("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
-    let catalog =
-        std::env::temp_dir().join(format!("mcp-inspector-catalog-{}.json", std::process::id()));
-    let envs = [("MCP_CATALOG_PATH", catalog.to_str().unwrap())];
-    let entry = inspector.to_str().unwrap();
-    let list = run_peer(
-        &node(),
-        &[
-            entry,
-            "--cli",
-            bin.to_str().unwrap(),
-            "serve",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--method",
-            "tools/list",
-        ],
-        &envs,
-    )
-    .await;
-    let list: Value = serde_json::from_str(&list).unwrap_or_else(|e| panic!("{e}: {list}"));
+    let server = [
+        bin.to_str().unwrap(),
+        "serve",
+        "--policy",
+        policy.to_str().unwrap(),
+    ];
+    let list = inspector(&[&server[..], &["--method", "tools/list"]].concat()).await;
     let names: Vec<&str> = list["tools"]
         .as_array()
         .unwrap()
@@ -141,25 +126,20 @@ async fn inspector_cli_over_stdio_lists_and_calls() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"list_orders"), "{names:?}");
-    let call = run_peer(
-        &node(),
+    let call = inspector(
         &[
-            entry,
-            "--cli",
-            bin.to_str().unwrap(),
-            "serve",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "get_order_status",
-            "--tool-arg",
-            "order_id=TN-1003",
-        ],
-        &envs,
+            &server[..],
+            &[
+                "--method",
+                "tools/call",
+                "--tool-name",
+                "get_order_status",
+                "--tool-arg",
+                "order_id=TN-1003",
+            ],
+        ]
+        .concat(),
     )
     .await;
-    let call: Value = serde_json::from_str(&call).unwrap_or_else(|e| panic!("{e}: {call}"));
     assert_eq!(call["structuredContent"]["status"], "processing", "{call}");
 }
