@@ -1,20 +1,34 @@
-//! The authorization hook at JSON-RPC dispatch, shared by every transport.
+//! The authorization vocabulary shared by every transport and every primitive.
 //!
 //! Authentication (who is calling) happens in the transport and yields a [`Caller`].
-//! Authorization (what that caller may do) happens here, when the dispatcher knows the method
-//! and the tool. The default, [`DeclaredScopes`], allows a call only when the caller holds
-//! every scope the tool declares; a deployment policy replaces it with its own [`Authorizer`].
+//! Authorization (what that caller may do) happens at dispatch, when the dispatcher knows the
+//! method and the item: a tool, a prompt, a resource or a resource template, each described by
+//! one [`Target`] (its kind, its name and the [`Access`] its code declares). One trait,
+//! [`Authorizer`], decides on every target with one rule set; the default,
+//! [`DeclaredScopes`], allows a call only when the caller holds every declared scope, and a
+//! deployment policy replaces it with its own. A refusal is a typed [`Refusal`] that the
+//! protocol layer renders (403 / 429 on HTTP, a JSON-RPC error on stdio).
 //!
-//! Resources, resource templates and prompts declare their scopes like tools ([`Access`]);
-//! [`Authorizer::authorize_primitive`] and [`Authorizer::is_primitive_visible`] decide on them,
-//! by default with the same rule: declared scopes are required, public ones are open.
+//! ```
+//! use mcp_runtime::authz::{Authorizer, DeclaredScopes, Refusal, Target};
+//! use mcp_runtime::{Caller, CallToolResult, Tool};
+//!
+//! let cancel = Tool::builder("cancel_order").description("Cancel an order.")
+//!     .scopes(["orders:write"])
+//!     .handler(|_, _| async { Ok(CallToolResult::default()) }).build().unwrap();
+//! let agent = Caller::from_token("bo", None, ["orders:read"], Default::default());
+//! match DeclaredScopes.authorize(&agent, &Target::tool(&cancel)) {
+//!     Err(Refusal::Forbidden(denial)) => assert_eq!(denial.missing, ["orders:write"]),
+//!     other => panic!("{other:?}"),
+//! }
+//! assert!(!DeclaredScopes.is_visible(&agent, &Target::tool(&cancel)));
+//! ```
 
 use crate::context::Caller;
-use crate::error::McpError;
-use crate::registry::{Access, Tool, ToolRegistry};
+use crate::registry::{Access, Prompt, Resource, ResourceTemplate, Tool};
 use serde_json::{Value, json};
 use std::fmt;
-use std::sync::Arc;
+use std::time::Duration;
 
 /// Whether a list result may be shared between callers (`cacheScope`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +50,8 @@ impl CacheScope {
 }
 
 /// What kind of server primitive a decision is about.
+///
+/// Resource templates are [`Primitive::Resource`] targets named by their URI template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Primitive {
@@ -66,16 +82,54 @@ impl Primitive {
     }
 }
 
-/// A prompt or resource an authorization decision is about: what it is, its name (a prompt
+/// What an authorization decision is about: the kind of item, its name (a tool or prompt
 /// name, a resource URI or a URI template) and the access its code declares.
 #[derive(Clone, Copy, Debug)]
 pub struct Target<'a> {
     /// The kind of primitive.
     pub kind: Primitive,
-    /// The prompt name, resource URI or URI template.
+    /// The tool or prompt name, resource URI or URI template.
     pub name: &'a str,
     /// The declared access.
     pub access: &'a Access,
+}
+
+impl<'a> Target<'a> {
+    /// A tool, named by its name.
+    pub fn tool(tool: &'a Tool) -> Self {
+        Self {
+            kind: Primitive::Tool,
+            name: tool.name(),
+            access: tool.access(),
+        }
+    }
+
+    /// A prompt, named by its name.
+    pub fn prompt(prompt: &'a Prompt) -> Self {
+        Self {
+            kind: Primitive::Prompt,
+            name: prompt.name(),
+            access: prompt.access(),
+        }
+    }
+
+    /// A resource, named by its URI.
+    pub fn resource(resource: &'a Resource) -> Self {
+        Self {
+            kind: Primitive::Resource,
+            name: resource.uri(),
+            access: resource.access(),
+        }
+    }
+
+    /// A resource template, named by its URI template.
+    pub fn template(template: &'a ResourceTemplate) -> Self {
+        Self {
+            kind: Primitive::Resource,
+            name: template.template().as_str(),
+            access: template.access(),
+        }
+    }
 }
 
 /// A refused call: which scopes were missing, which rule decided, and why.
@@ -83,8 +137,8 @@ pub struct Target<'a> {
 pub struct Denial {
     /// What was refused: a tool (the usual case), a prompt or a resource.
     pub kind: Primitive,
-    /// The tool (or prompt name, or resource URI) that was refused.
-    pub tool: String,
+    /// The tool or prompt name, resource URI or URI template that was refused.
+    pub name: String,
     /// Every scope this call requires (what a client should ask for when it steps up).
     pub required: Vec<String>,
     /// The required scopes the caller lacks (may be empty when a condition failed instead).
@@ -100,7 +154,7 @@ impl Denial {
     /// `resource`).
     pub fn to_data(&self) -> Value {
         json!({
-            self.kind.as_str(): self.tool,
+            self.kind.as_str(): self.name,
             "requiredScopes": self.required,
             "missingScopes": self.missing,
             "rule": self.rule,
@@ -115,75 +169,71 @@ impl fmt::Display for Denial {
             f,
             "Forbidden: {} `{}` is not permitted: {}",
             self.kind.verb(),
-            self.tool,
+            self.name,
             self.reason
         )
     }
 }
 
-/// Decides what a caller may call and see. Implementations must be cheap: they run on every
-/// request.
+/// Why an [`Authorizer`] refused a call. The protocol layer turns it into an `McpError`
+/// (HTTP `403 insufficient_scope` or `429` with `Retry-After`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The caller may not use the target.
+    #[error("{0}")]
+    Forbidden(Box<Denial>),
+    /// The caller exceeded a rate limit on the target.
+    #[error("Rate limit exceeded for {} `{name}`; retry after {} s", kind.as_str(), retry_after.as_secs().max(1))]
+    RateLimited {
+        /// The kind of item whose limit was hit.
+        kind: Primitive,
+        /// The item whose limit was hit.
+        name: String,
+        /// When the next call would be allowed.
+        retry_after: Duration,
+    },
+}
+
+/// Decides what a caller may use and see, for tools, prompts, resources and resource
+/// templates alike. Implementations must be cheap: they run on every request.
 pub trait Authorizer: Send + Sync + 'static {
-    /// Allows the call, or returns [`McpError::Forbidden`] / [`McpError::RateLimited`].
+    /// Allows `caller` to use `target` (call the tool, get the prompt, read the resource, or
+    /// complete the prompt's arguments or the template's variables).
     ///
     /// # Errors
-    /// The typed refusal that the transport renders (403 / 429 on HTTP, a JSON-RPC error on
-    /// stdio).
-    fn authorize_call(&self, caller: &Caller, tool: &Tool) -> Result<(), McpError>;
+    /// The typed [`Refusal`] that the transport renders.
+    fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal>;
 
-    /// Whether `tools/list` shows `tool` to `caller`.
-    fn is_visible(&self, caller: &Caller, tool: &Tool) -> bool;
+    /// Whether list results (`tools/list`, `prompts/list`, `resources/list`,
+    /// `resources/templates/list`) show `target` to `caller`.
+    fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool;
 
     /// The `cacheScope` of list results.
     fn list_cache_scope(&self) -> CacheScope {
         CacheScope::Private
     }
 
-    /// Allows reading a resource (or completing a template's variables) or getting a prompt
-    /// (or completing its arguments).
-    ///
-    /// The default requires every declared scope, like [`DeclaredScopes`] does for tools, and
-    /// lets public ones through; policies that only know tools keep this behaviour.
-    ///
-    /// # Errors
-    /// [`McpError::Forbidden`] naming the missing scopes.
-    fn authorize_primitive(&self, caller: &Caller, target: &Target<'_>) -> Result<(), McpError> {
-        DeclaredScopes::check(caller, target.kind, target.name, target.access)
-    }
-
-    /// Whether `resources/list`, `resources/templates/list` or `prompts/list` shows `target`
-    /// to `caller`. The default shows what [`Authorizer::authorize_primitive`]'s default
-    /// would allow.
-    fn is_primitive_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
-        DeclaredScopes::missing_scopes(caller, target.access).is_empty()
-    }
-
-    /// The tools `tools/list` shows `caller`, in registry order, and the result's
-    /// `cacheScope`, decided together (a policy takes one snapshot for the whole list).
-    fn list_visible<'t>(
-        &self,
-        caller: &Caller,
-        tools: &'t ToolRegistry,
-    ) -> (Vec<&'t Arc<Tool>>, CacheScope) {
-        let visible = tools
+    /// The indices of the `targets` (all of one kind, in list order) that a list shows
+    /// `caller`, and the result's `cacheScope`, decided together (a policy takes one snapshot
+    /// for the whole list).
+    fn visible_among(&self, caller: &Caller, targets: &[Target<'_>]) -> (Vec<usize>, CacheScope) {
+        let visible = targets
             .iter()
-            .filter(|t| self.is_visible(caller, t))
+            .enumerate()
+            .filter(|(_, t)| self.is_visible(caller, t))
+            .map(|(i, _)| i)
             .collect();
         (visible, self.list_cache_scope())
     }
 }
 
-/// The default authorizer: a caller may call a tool when it holds every scope the tool
-/// declares (public tools are open to everyone), and sees only what it may call.
+/// The default authorizer: a caller may use an item when it holds every scope the item
+/// declares (public items are open to everyone), and sees only what it may use.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DeclaredScopes;
 
 impl DeclaredScopes {
-    /// The declared scopes of `tool` that `caller` lacks.
-    pub fn missing(caller: &Caller, tool: &Tool) -> Vec<String> {
-        Self::missing_scopes(caller, tool.access())
-    }
-
     /// The scopes of `access` that `caller` lacks (none for public access).
     pub fn missing_scopes(caller: &Caller, access: &Access) -> Vec<String> {
         match access {
@@ -195,38 +245,59 @@ impl DeclaredScopes {
                 .collect(),
         }
     }
+}
 
-    /// Allows `caller` to use the `kind` called `name` when it holds every scope of `access`.
-    ///
-    /// # Errors
-    /// [`McpError::Forbidden`] naming the missing scopes.
-    pub fn check(
-        caller: &Caller,
-        kind: Primitive,
-        name: &str,
-        access: &Access,
-    ) -> Result<(), McpError> {
-        let missing = Self::missing_scopes(caller, access);
+impl Authorizer for DeclaredScopes {
+    fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
+        let missing = Self::missing_scopes(caller, target.access);
         if missing.is_empty() {
             return Ok(());
         }
-        Err(McpError::Forbidden(Box::new(Denial {
+        let (kind, name) = (target.kind, target.name);
+        Err(Refusal::Forbidden(Box::new(Denial {
             kind,
-            tool: name.to_owned(),
-            required: access.scopes().to_vec(),
+            name: name.to_owned(),
+            required: target.access.scopes().to_vec(),
             reason: format!("missing scope(s) {}", missing.join(", ")),
             missing,
             rule: format!("{}:{name} (declared scopes)", kind.as_str()),
         })))
     }
+
+    fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
+        match target.access {
+            Access::Public => true,
+            Access::Scopes(required) => required
+                .iter()
+                .all(|s| caller.scopes().contains(s.as_str())),
+        }
+    }
 }
 
-impl Authorizer for DeclaredScopes {
-    fn authorize_call(&self, caller: &Caller, tool: &Tool) -> Result<(), McpError> {
-        Self::check(caller, Primitive::Tool, tool.name(), tool.access())
-    }
+/// Everything a built server can authorize, as a policy sees it: each tool, prompt, resource
+/// and resource template with its declared access, in registration order.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// The server's name (`serverInfo.name`).
+    pub server_name: String,
+    /// Every item, tools first, then prompts, resources and resource templates.
+    pub entries: Vec<CatalogEntry>,
+}
 
-    fn is_visible(&self, caller: &Caller, tool: &Tool) -> bool {
-        Self::missing(caller, tool).is_empty()
+/// One item of a [`Catalog`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogEntry {
+    /// The kind of item.
+    pub kind: Primitive,
+    /// Its name (see [`Target::name`]).
+    pub name: String,
+    /// Its declared access.
+    pub access: Access,
+}
+
+impl Catalog {
+    /// The entries of one kind.
+    pub fn of_kind(&self, kind: Primitive) -> impl Iterator<Item = &CatalogEntry> {
+        self.entries.iter().filter(move |e| e.kind == kind)
     }
 }

@@ -225,7 +225,7 @@ fn tools(server: &Server, out: &mut dyn Write) -> Result<ExitCode, PolicyError> 
 
 fn check(server: &Server, args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, PolicyError> {
     let path = &args.policy.policy;
-    let catalog = Arc::new(ToolCatalog::of(server));
+    let catalog = Arc::new(ToolCatalog::from(&server.catalog()));
     let policy = match Policy::load(path, catalog) {
         Ok(p) => p,
         Err(e) => return report_errors(&e, path, out),
@@ -299,7 +299,7 @@ fn explain(
     args: &ExplainArgs,
     out: &mut dyn Write,
 ) -> Result<ExitCode, PolicyError> {
-    let catalog = Arc::new(ToolCatalog::of(server));
+    let catalog = Arc::new(ToolCatalog::from(&server.catalog()));
     let policy = Policy::load(&args.policy.policy, catalog)?;
     let engine = policy.compile(&args.env, &process_env)?;
     let caller = if args.local {
@@ -376,7 +376,7 @@ fn explain(
 
 fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
     let path = args.policy.policy.clone();
-    let catalog = Arc::new(ToolCatalog::of(&server));
+    let catalog = Arc::new(ToolCatalog::from(&server.catalog()));
     let handle = match PolicyHandle::load(&path, &args.env, catalog) {
         Ok(h) => Arc::new(h),
         Err(e) => {
@@ -452,5 +452,11 @@ fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
 /// # Errors
 /// The problems.
 pub fn check_policy(server: &Server, path: &std::path::Path, env: &str) -> Result<(), PolicyError> {
-    load_env(path, env, Arc::new(ToolCatalog::of(server)), &process_env).map(|_| ())
+    load_env(
+        path,
+        env,
+        Arc::new(ToolCatalog::from(&server.catalog())),
+        &process_env,
+    )
+    .map(|_| ())
 }

@@ -1,7 +1,7 @@
 //! The runtime's typed protocol errors, and the one place that maps each to a JSON-RPC error
 //! code and an HTTP status.
 
-use crate::authz::Denial;
+use crate::authz::{Denial, Primitive, Refusal};
 use crate::jsonrpc::{ErrorObject, codes};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -73,10 +73,12 @@ pub enum McpError {
     #[error("{0}")]
     Forbidden(Box<Denial>),
     /// The caller exceeded a rate limit (HTTP renders `429` with `Retry-After`).
-    #[error("Rate limit exceeded for tool `{tool}`; retry after {} s", retry_after.as_secs().max(1))]
+    #[error("Rate limit exceeded for {} `{name}`; retry after {} s", kind.as_str(), retry_after.as_secs().max(1))]
     RateLimited {
-        /// The tool whose limit was hit.
-        tool: String,
+        /// The kind of item whose limit was hit.
+        kind: Primitive,
+        /// The tool, prompt or resource whose limit was hit.
+        name: String,
         /// When the next call would be allowed.
         retry_after: Duration,
     },
@@ -143,10 +145,31 @@ impl McpError {
             } => object.with_data(json!({ "supported": supported, "requested": requested })),
             Self::ResourceNotFound { uri } => object.with_data(json!({ "uri": uri })),
             Self::Forbidden(denial) => object.with_data(denial.to_data()),
-            Self::RateLimited { tool, retry_after } => object.with_data(
-                json!({ "tool": tool, "retryAfterSeconds": retry_after.as_secs().max(1) }),
+            Self::RateLimited {
+                kind,
+                name,
+                retry_after,
+            } => object.with_data(
+                json!({ kind.as_str(): name, "retryAfterSeconds": retry_after.as_secs().max(1) }),
             ),
             _ => object,
+        }
+    }
+}
+
+impl From<Refusal> for McpError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Forbidden(denial) => Self::Forbidden(denial),
+            Refusal::RateLimited {
+                kind,
+                name,
+                retry_after,
+            } => Self::RateLimited {
+                kind,
+                name,
+                retry_after,
+            },
         }
     }
 }

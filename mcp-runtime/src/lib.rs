@@ -17,7 +17,7 @@ pub mod registry;
 pub mod telemetry;
 pub mod transport;
 
-pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial, Primitive, Target};
+pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial, Primitive, Refusal, Target};
 pub use content::{Arguments, CallToolResult, Content, IntoCallToolResult, Json, ToolError};
 pub use context::{Caller, CallerOrigin, Extensions, LogLevel, ToolContext};
 pub use error::McpError;

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use mcp_runtime::authz::{Authorizer, DeclaredScopes};
+use mcp_runtime::authz::{Authorizer, DeclaredScopes, Refusal, Target};
 use mcp_runtime::credentials::BackendCredentials;
-use mcp_runtime::{CallToolResult, Caller, Content, McpError, Tool};
+use mcp_runtime::{CallToolResult, Caller, Content, Tool};
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -428,18 +428,19 @@ async fn unreachable_keys_fail_closed() {
 struct Limited;
 
 impl Authorizer for Limited {
-    fn authorize_call(&self, caller: &Caller, tool: &Tool) -> Result<(), McpError> {
-        if tool.name() == "get_order_status" && caller.subject() == "greedy" {
-            return Err(McpError::RateLimited {
-                tool: tool.name().to_owned(),
+    fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
+        if target.name == "get_order_status" && caller.subject() == "greedy" {
+            return Err(Refusal::RateLimited {
+                kind: target.kind,
+                name: target.name.to_owned(),
                 retry_after: Duration::from_secs(7),
             });
         }
-        DeclaredScopes.authorize_call(caller, tool)
+        DeclaredScopes.authorize(caller, target)
     }
 
-    fn is_visible(&self, caller: &Caller, tool: &Tool) -> bool {
-        DeclaredScopes.is_visible(caller, tool)
+    fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
+        DeclaredScopes.is_visible(caller, target)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The policy: decisions (table-driven), loader diagnostics (pinned), hot reload and rate
 //! limits, through the public API.
 
+use mcp_runtime::authz::Target;
 use mcp_runtime::policy::{
     Outcome, Policy, PolicyAuthorizer, PolicyError, PolicyHandle, Source, ToolCatalog,
 };
@@ -155,7 +156,10 @@ fn the_authorizer_renders_typed_denials_and_rate_limits() {
     let registry = registry();
     let cancel = registry.get("cancel_order").unwrap();
     let agent = token(&["tools.read"], json!({}));
-    match authz.authorize_call(&agent, cancel) {
+    match authz
+        .authorize(&agent, &Target::tool(cancel))
+        .map_err(McpError::from)
+    {
         Err(McpError::Forbidden(d)) => {
             assert_eq!(d.required, ["orders:write"]);
             assert_eq!(d.missing, ["orders:write"]);
@@ -168,13 +172,31 @@ fn the_authorizer_renders_typed_denials_and_rate_limits() {
         &[],
         json!({"realm_access": {"roles": ["support-lead"]}, "tenant": "technova", "groups": "apac"}),
     );
-    assert!(authz.authorize_call(&lead, cancel).is_ok());
-    assert!(authz.authorize_call(&lead, cancel).is_ok());
-    match authz.authorize_call(&lead, cancel) {
+    assert!(
+        authz
+            .authorize(&lead, &Target::tool(cancel))
+            .map_err(McpError::from)
+            .is_ok()
+    );
+    assert!(
+        authz
+            .authorize(&lead, &Target::tool(cancel))
+            .map_err(McpError::from)
+            .is_ok()
+    );
+    match authz
+        .authorize(&lead, &Target::tool(cancel))
+        .map_err(McpError::from)
+    {
         Err(e @ McpError::RateLimited { .. }) => {
             assert_eq!(e.code(), -31029);
             assert_eq!(e.http_status(), 429);
-            let McpError::RateLimited { retry_after, tool } = &e else {
+            let McpError::RateLimited {
+                retry_after,
+                name: tool,
+                ..
+            } = &e
+            else {
                 unreachable!()
             };
             assert_eq!(tool, "cancel_order");
@@ -184,11 +206,15 @@ fn the_authorizer_renders_typed_denials_and_rate_limits() {
     }
     // Another caller has its own budget.
     let other_lead = Caller::from_token("sub-2", None, Vec::<String>::new(), lead.claims().clone());
-    assert!(authz.authorize_call(&other_lead, cancel).is_ok());
+    assert!(
+        authz
+            .authorize(&other_lead, &Target::tool(cancel))
+            .map_err(McpError::from)
+            .is_ok()
+    );
 
     // Listing: only what the caller may call, marked private.
-    let (visible, scope) = authz.list_visible(&agent, &registry);
-    let names: Vec<&str> = visible.iter().map(|t| t.name()).collect();
+    let (names, scope) = list_visible(&authz, &agent, &registry);
     assert_eq!(names, ["get_order_status", "list_orders"]);
     assert_eq!(scope.as_str(), "private");
 }
@@ -201,8 +227,7 @@ fn list_all_shows_every_enabled_tool_publicly() {
         policy.compile("staging", &|_| None).unwrap(),
     )));
     let registry = registry();
-    let (visible, scope) = authz.list_visible(&token(&[], json!({})), &registry);
-    let names: Vec<&str> = visible.iter().map(|t| t.name()).collect();
+    let (names, scope) = list_visible(&authz, &token(&[], json!({})), &registry);
     assert_eq!(
         names,
         ["get_order_status", "list_orders", "cancel_order", "health"]
@@ -353,7 +378,12 @@ mod reload {
         let registry = registry();
         let cancel = registry.get("cancel_order").unwrap();
         let me = local();
-        assert!(authz.authorize_call(&me, cancel).is_err());
+        assert!(
+            authz
+                .authorize(&me, &Target::tool(cancel))
+                .map_err(McpError::from)
+                .is_err()
+        );
         let before = handle.snapshot();
 
         // Good: the local user now holds orders:write.
@@ -365,7 +395,12 @@ mod reload {
             ),
         );
         assert_eq!(handle.reload().unwrap(), 1);
-        assert!(authz.authorize_call(&me, cancel).is_ok());
+        assert!(
+            authz
+                .authorize(&me, &Target::tool(cancel))
+                .map_err(McpError::from)
+                .is_ok()
+        );
         // A request that took its snapshot earlier still decides under the old policy.
         let eff = before.effective_scopes(&me);
         assert!(!before.decide(&me, eff, "cancel_order").is_allowed());
@@ -380,12 +415,22 @@ mod reload {
         assert_eq!(err.diagnostics()[0].line, 19);
         assert_eq!(err.diagnostics()[0].column, 8);
         assert_eq!(handle.snapshot().revision(), 1);
-        assert!(authz.authorize_call(&me, cancel).is_ok());
+        assert!(
+            authz
+                .authorize(&me, &Target::tool(cancel))
+                .map_err(McpError::from)
+                .is_ok()
+        );
 
         // Good again: back to read-only.
         write(&path, POLICY);
         assert_eq!(handle.reload().unwrap(), 2);
-        assert!(authz.authorize_call(&me, cancel).is_err());
+        assert!(
+            authz
+                .authorize(&me, &Target::tool(cancel))
+                .map_err(McpError::from)
+                .is_err()
+        );
     }
 
     #[test]
@@ -403,7 +448,7 @@ mod reload {
 
 #[test]
 fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
-    use mcp_runtime::{Primitive, Target};
+    use mcp_runtime::Primitive;
     let policy = parse(POLICY).unwrap();
     let authz = PolicyAuthorizer::new(Arc::new(PolicyHandle::fixed(
         policy.compile("staging", &|_| None).unwrap(),
@@ -417,30 +462,33 @@ fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
     };
     // A role granted through the policy, and a broader scope through the hierarchy.
     let agent = token(&[], json!({"realm_access": {"roles": ["support-agent"]}}));
-    assert!(authz.authorize_primitive(&agent, &target(&read)).is_ok());
+    assert!(authz.authorize(&agent, &target(&read)).is_ok());
     let lead = token(&[], json!({"realm_access": {"roles": ["support-lead"]}}));
-    assert!(authz.authorize_primitive(&lead, &target(&read)).is_ok());
-    assert!(authz.is_primitive_visible(&lead, &target(&read)));
+    assert!(authz.authorize(&lead, &target(&read)).is_ok());
+    assert!(authz.is_visible(&lead, &target(&read)));
     // Nothing granted: refused with the missing scope.
     let nobody = token(&["unrelated"], json!({}));
-    match authz.authorize_primitive(&nobody, &target(&read)) {
+    match authz
+        .authorize(&nobody, &target(&read))
+        .map_err(McpError::from)
+    {
         Err(McpError::Forbidden(denial)) => {
             assert_eq!(denial.kind, Primitive::Resource);
             assert_eq!(denial.missing, ["orders:read"]);
         }
         other => panic!("expected a denial, got {other:?}"),
     }
-    assert!(!authz.is_primitive_visible(&nobody, &target(&read)));
+    assert!(!authz.is_visible(&nobody, &target(&read)));
     // A scope the policy does not know is checked against the token's own scopes.
     let browser = token(&["catalog:browse"], json!({}));
     assert!(
         authz
-            .authorize_primitive(&browser, &target(&unknown_to_policy))
+            .authorize(&browser, &target(&unknown_to_policy))
             .is_ok()
     );
     assert!(
         authz
-            .authorize_primitive(&agent, &target(&unknown_to_policy))
+            .authorize(&agent, &target(&unknown_to_policy))
             .is_err()
     );
 }
@@ -466,4 +514,19 @@ fn signing_keys_are_fetched_over_tls_except_on_loopback() {
         "[env.staging]\nauth.issuer = \"http://127.0.0.1:4000\"\nauth.jwks = \"https://idp.example.com/jwks\"\n",
     );
     assert!(parse(&fine).unwrap().compile("staging", &|_| None).is_ok());
+}
+
+/// The names `tools/list` shows `caller`, and the list's cache scope.
+fn list_visible(
+    authz: &PolicyAuthorizer,
+    caller: &Caller,
+    registry: &ToolRegistry,
+) -> (Vec<String>, mcp_runtime::CacheScope) {
+    let targets: Vec<Target<'_>> = registry.iter().map(|t| Target::tool(t)).collect();
+    let (visible, scope) = authz.visible_among(caller, &targets);
+    let names = visible
+        .iter()
+        .map(|&i| targets[i].name.to_owned())
+        .collect();
+    (names, scope)
 }

@@ -1,7 +1,8 @@
 //! The decision hot path allocates nothing: effective scopes, the decision, the listing
-//! filter and an allowed `authorize_call` (with its audit event) run without a heap
+//! filter and an allowed `authorize` (with its audit event) run without a heap
 //! allocation once the policy is loaded.
 
+use mcp_runtime::authz::Target;
 use mcp_runtime::policy::{Policy, PolicyAuthorizer, PolicyHandle, Source, ToolCatalog};
 use mcp_runtime::{Access, Authorizer, CallToolResult, Caller, Tool};
 use serde_json::json;
@@ -64,7 +65,7 @@ fn deciding_does_not_allocate() {
 
     // One-time, per-thread and per-call-site set-up (the snapshot slot of this thread, the
     // audit event's call-site registration) happens on the first call.
-    assert!(authz.authorize_call(&lead, &cancel).is_ok());
+    assert!(authz.authorize(&lead, &Target::tool(&cancel)).is_ok());
 
     let mut allowed = 0;
     let info = allocation_counter::measure(|| {
@@ -75,7 +76,7 @@ fn deciding_does_not_allocate() {
                 allowed += usize::from(engine.is_visible(caller, effective, tool));
             }
         }
-        assert!(authz.authorize_call(&lead, &cancel).is_ok());
+        assert!(authz.authorize(&lead, &Target::tool(&cancel)).is_ok());
     });
     assert_eq!(allowed, 6, "lead: 2 tools x (call, visible); reader: 1 x 2");
     assert_eq!(info.count_total, 0, "{info:?}");

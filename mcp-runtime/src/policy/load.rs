@@ -4,7 +4,7 @@
 //! `file:line:column`, with the closest valid name when there is one.
 
 use super::model::{ClaimMatch, EnvSection, Name, PolicyFile, ToolRule};
-use crate::protocol::Server;
+use crate::authz::{Catalog, Primitive};
 use crate::registry::{Access, validate_scope};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -110,19 +110,20 @@ pub struct ToolCatalog {
     pub tools: Vec<(String, Access)>,
 }
 
-impl ToolCatalog {
-    /// The catalog of a built server.
-    pub fn of(server: &Server) -> Self {
+impl From<&Catalog> for ToolCatalog {
+    /// The tools of a server's catalog ([`Server::catalog`](crate::Server::catalog)).
+    fn from(catalog: &Catalog) -> Self {
         Self {
-            server_name: server.info().name.clone(),
-            tools: server
-                .tools()
-                .iter()
-                .map(|t| (t.name().to_owned(), t.access().clone()))
+            server_name: catalog.server_name.clone(),
+            tools: catalog
+                .of_kind(Primitive::Tool)
+                .map(|e| (e.name.clone(), e.access.clone()))
                 .collect(),
         }
     }
+}
 
+impl ToolCatalog {
     /// The declared access of `name`.
     pub fn access(&self, name: &str) -> Option<&Access> {
         self.tools.iter().find(|(n, _)| n == name).map(|(_, a)| a)

@@ -9,7 +9,8 @@
 //!
 //! ```
 //! use mcp_runtime::policy::{Policy, PolicyHandle, PolicyAuthorizer, ToolCatalog, Source};
-//! use mcp_runtime::{Access, Authorizer, Caller, Tool, CallToolResult};
+//! use mcp_runtime::authz::{Authorizer, Target};
+//! use mcp_runtime::{Access, Caller, Tool, CallToolResult};
 //! use std::sync::Arc;
 //!
 //! let catalog = Arc::new(ToolCatalog {
@@ -37,8 +38,8 @@
 //! let lead = Caller::from_token("ana", None, Vec::<String>::new(),
 //!     serde_json::json!({"roles": ["support-lead"]}).as_object().unwrap().clone());
 //! let agent = Caller::from_token("bo", None, ["orders:read"], Default::default());
-//! assert!(authorizer.authorize_call(&lead, &tool).is_ok());
-//! assert!(authorizer.authorize_call(&agent, &tool).is_err());
+//! assert!(authorizer.authorize(&lead, &Target::tool(&tool)).is_ok());
+//! assert!(authorizer.authorize(&agent, &Target::tool(&tool)).is_err());
 //! ```
 
 pub mod engine;
@@ -51,10 +52,8 @@ pub use load::{Diagnostic, Policy, PolicyError, Source, ToolCatalog};
 pub use reload::PolicyHandle;
 
 use crate::audit::{self, Verdict};
-use crate::authz::{Authorizer, CacheScope, Denial, Target};
+use crate::authz::{Authorizer, CacheScope, Denial, Primitive, Refusal, Target};
 use crate::context::Caller;
-use crate::error::McpError;
-use crate::registry::{Tool, ToolRegistry};
 use model::ListMode;
 use std::sync::Arc;
 
@@ -88,8 +87,8 @@ pub fn denial(engine: &Engine, decision: &Decision<'_>, tool: &str) -> Denial {
         _ => Vec::new(),
     };
     Denial {
-        kind: crate::authz::Primitive::Tool,
-        tool: tool.to_owned(),
+        kind: Primitive::Tool,
+        name: tool.to_owned(),
         required: decision
             .tool
             .map(|t| t.required_names().to_vec())
@@ -100,12 +99,11 @@ pub fn denial(engine: &Engine, decision: &Decision<'_>, tool: &str) -> Denial {
     }
 }
 
-impl Authorizer for PolicyAuthorizer {
-    fn authorize_call(&self, caller: &Caller, tool: &Tool) -> Result<(), McpError> {
+impl PolicyAuthorizer {
+    fn authorize_tool(&self, caller: &Caller, name: &str) -> Result<(), Refusal> {
         let engine = self.handle.snapshot();
         let effective = engine.effective_scopes(caller);
-        let decision = engine.decide(caller, effective, tool.name());
-        let name = tool.name();
+        let decision = engine.decide(caller, effective, name);
         match (decision.outcome, decision.tool) {
             (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
                 Ok(()) => {
@@ -130,8 +128,9 @@ impl Authorizer for PolicyAuthorizer {
                         ScopeSet::EMPTY,
                         "rate limit exceeded",
                     );
-                    Err(McpError::RateLimited {
-                        tool: name.to_owned(),
+                    Err(Refusal::RateLimited {
+                        kind: Primitive::Tool,
+                        name: name.to_owned(),
                         retry_after,
                     })
                 }
@@ -151,20 +150,15 @@ impl Authorizer for PolicyAuthorizer {
                     missing,
                     &denial.reason,
                 );
-                Err(McpError::Forbidden(Box::new(denial)))
+                Err(Refusal::Forbidden(Box::new(denial)))
             }
         }
-    }
-
-    fn is_visible(&self, caller: &Caller, tool: &Tool) -> bool {
-        let engine = self.handle.snapshot();
-        engine.is_visible(caller, engine.effective_scopes(caller), tool.name())
     }
 
     /// Prompts and resources: the caller's effective scopes (grants and hierarchy applied)
     /// must cover every scope the code declares; a scope the policy does not know is checked
     /// against the caller's own scopes. Each decision is audited.
-    fn authorize_primitive(&self, caller: &Caller, target: &Target<'_>) -> Result<(), McpError> {
+    fn authorize_primitive(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
         let engine = self.handle.snapshot();
         let missing = missing_for(&engine, caller, target);
         let rule = format!("declared:{}:{}", target.kind.as_str(), target.name);
@@ -192,19 +186,36 @@ impl Authorizer for PolicyAuthorizer {
             &missing.join(" "),
             &reason,
         );
-        Err(McpError::Forbidden(Box::new(Denial {
+        Err(Refusal::Forbidden(Box::new(Denial {
             kind: target.kind,
-            tool: target.name.to_owned(),
+            name: target.name.to_owned(),
             required: target.access.scopes().to_vec(),
             missing,
             rule,
             reason,
         })))
     }
+}
 
-    fn is_primitive_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
+impl Authorizer for PolicyAuthorizer {
+    fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
+        match target.kind {
+            Primitive::Tool => self.authorize_tool(caller, target.name),
+            _ => self.authorize_primitive(caller, target),
+        }
+    }
+
+    fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
         let engine = self.handle.snapshot();
-        engine.settings().list == ListMode::All || missing_for(&engine, caller, target).is_empty()
+        match target.kind {
+            Primitive::Tool => {
+                engine.is_visible(caller, engine.effective_scopes(caller), target.name)
+            }
+            _ => {
+                engine.settings().list == ListMode::All
+                    || missing_for(&engine, caller, target).is_empty()
+            }
+        }
     }
 
     fn list_cache_scope(&self) -> CacheScope {
@@ -214,21 +225,31 @@ impl Authorizer for PolicyAuthorizer {
         }
     }
 
-    fn list_visible<'t>(
-        &self,
-        caller: &Caller,
-        tools: &'t ToolRegistry,
-    ) -> (Vec<&'t Arc<Tool>>, CacheScope) {
+    fn visible_among(&self, caller: &Caller, targets: &[Target<'_>]) -> (Vec<usize>, CacheScope) {
         let engine = self.handle.snapshot();
         let effective = engine.effective_scopes(caller);
-        let visible: Vec<&Arc<Tool>> = tools
+        let all = engine.settings().list == ListMode::All;
+        let visible: Vec<usize> = targets
             .iter()
-            .filter(|t| engine.is_visible(caller, effective, t.name()))
+            .enumerate()
+            .filter(|(_, t)| match t.kind {
+                Primitive::Tool => engine.is_visible(caller, effective, t.name),
+                _ => all || missing_for(&engine, caller, t).is_empty(),
+            })
+            .map(|(i, _)| i)
             .collect();
-        audit::list(&engine, caller, visible.len(), tools.len() - visible.len());
-        let scope = match engine.settings().list {
-            ListMode::All => CacheScope::Public,
-            ListMode::Permitted => CacheScope::Private,
+        if targets.first().is_some_and(|t| t.kind == Primitive::Tool) {
+            audit::list(
+                &engine,
+                caller,
+                visible.len(),
+                targets.len() - visible.len(),
+            );
+        }
+        let scope = if all {
+            CacheScope::Public
+        } else {
+            CacheScope::Private
         };
         (visible, scope)
     }

@@ -2,7 +2,7 @@ use super::{
     Connection, Era, LATEST_LEGACY_VERSION, LEGACY_VERSIONS, MODERN_VERSION, MODERN_VERSIONS,
     detect_era, meta,
 };
-use crate::authz::{Authorizer, CacheScope, DeclaredScopes, Primitive, Target};
+use crate::authz::{Authorizer, CacheScope, Catalog, CatalogEntry, DeclaredScopes, Target};
 use crate::content::Arguments;
 use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
@@ -247,6 +247,29 @@ impl Server {
     /// The registered prompts.
     pub fn prompts(&self) -> &PromptRegistry {
         &self.inner.prompts
+    }
+
+    /// Everything this server can authorize (tools, prompts, resources, resource templates)
+    /// with its declared access: what a deployment policy is checked against.
+    pub fn catalog(&self) -> Catalog {
+        let inner = &self.inner;
+        let tools = inner.tools.iter().map(|t| Target::tool(t));
+        let prompts = inner.prompts.iter().map(|p| Target::prompt(p));
+        let resources = inner.resources.iter().map(|r| Target::resource(r));
+        let templates = inner.resources.templates().map(|t| Target::template(t));
+        Catalog {
+            server_name: inner.info.name.clone(),
+            entries: tools
+                .chain(prompts)
+                .chain(resources)
+                .chain(templates)
+                .map(|t| CatalogEntry {
+                    kind: t.kind,
+                    name: t.name.to_owned(),
+                    access: t.access.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// Every scope any tool, resource, resource template or prompt declares, sorted and
@@ -627,34 +650,39 @@ impl Server {
         let has_resources = !inner.resources.is_empty();
         let has_prompts = !inner.prompts.is_empty();
         match method {
-            "resources/list" if has_resources => {
-                let items = inner
+            "resources/list" if has_resources => self.list_page(
+                params,
+                scope,
+                "resources",
+                inner
                     .resources
                     .iter()
-                    .filter(|r| self.visible(scope, Primitive::Resource, r.uri(), r.access()));
-                self.list_page(params, "resources", items.map(|r| r.to_json()), era)
-            }
-            "resources/templates/list" if has_resources => {
-                let items = inner.resources.templates().filter(|t| {
-                    self.visible(
-                        scope,
-                        Primitive::Resource,
-                        t.template().as_str(),
-                        t.access(),
-                    )
-                });
-                self.list_page(params, "resourceTemplates", items.map(|t| t.to_json()), era)
-            }
+                    .map(|r| (Target::resource(r), r.to_json())),
+                era,
+            ),
+            "resources/templates/list" if has_resources => self.list_page(
+                params,
+                scope,
+                "resourceTemplates",
+                inner
+                    .resources
+                    .templates()
+                    .map(|t| (Target::template(t), t.to_json())),
+                era,
+            ),
             "resources/read" if has_resources => {
                 self.read_resource(request, scope, log_level, era).await
             }
-            "prompts/list" if has_prompts => {
-                let items = inner
+            "prompts/list" if has_prompts => self.list_page(
+                params,
+                scope,
+                "prompts",
+                inner
                     .prompts
                     .iter()
-                    .filter(|p| self.visible(scope, Primitive::Prompt, p.name(), p.access()));
-                self.list_page(params, "prompts", items.map(|p| p.to_json()), era)
-            }
+                    .map(|p| (Target::prompt(p), p.to_json())),
+                era,
+            ),
             "prompts/get" if has_prompts => self.get_prompt(request, scope, log_level).await,
             "completion/complete" if self.has_completions() => self.complete(params, scope),
             other => Err(McpError::MethodNotFound(other.to_owned())),
@@ -744,73 +772,46 @@ impl Server {
         scope: &RequestScope,
         era: Era,
     ) -> Result<Value, McpError> {
+        let tools = self.inner.tools.iter();
+        let items = tools.map(|t| (Target::tool(t), t.to_json()));
+        self.list_page(params, scope, "tools", items, era)
+    }
+
+    fn authorize(&self, scope: &RequestScope, target: &Target<'_>) -> Result<(), McpError> {
+        Ok(self.inner.authorizer.authorize(&scope.caller, target)?)
+    }
+
+    /// One page of a `tools/list`, `resources/list`, `resources/templates/list` or
+    /// `prompts/list` result: the items the authorizer shows this caller, paginated with
+    /// opaque cursors.
+    fn list_page<'t>(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+        key: &str,
+        items: impl Iterator<Item = (Target<'t>, Value)>,
+        era: Era,
+    ) -> Result<Value, McpError> {
         let offset = parse_cursor(params)?;
-        let (visible, cache_scope) = self
-            .inner
-            .authorizer
-            .list_visible(&scope.caller, &self.inner.tools);
+        let (targets, mut items): (Vec<Target<'t>>, Vec<Value>) = items.unzip();
+        let (visible, cache_scope) = self.inner.authorizer.visible_among(&scope.caller, &targets);
         if offset > visible.len() {
             return Err(McpError::invalid_params(
                 "Invalid cursor: past the end of the list",
             ));
         }
         let end = (offset + self.inner.page_size).min(visible.len());
-        let tools: Vec<Value> = visible[offset..end].iter().map(|t| t.to_json()).collect();
-        let mut result = json!({ "tools": tools });
+        let page: Vec<Value> = visible[offset..end]
+            .iter()
+            .map(|&i| std::mem::take(&mut items[i]))
+            .collect();
+        let mut result = json!({ key: page });
         if end < visible.len() {
             result["nextCursor"] = json!(encode_cursor(end));
         }
         if era == Era::Modern {
             result["ttlMs"] = json!(self.inner.list_ttl_ms);
             result["cacheScope"] = json!(cache_scope.as_str());
-        }
-        Ok(result)
-    }
-
-    fn visible(&self, scope: &RequestScope, kind: Primitive, name: &str, access: &Access) -> bool {
-        self.inner
-            .authorizer
-            .is_primitive_visible(&scope.caller, &Target { kind, name, access })
-    }
-
-    fn authorize(
-        &self,
-        scope: &RequestScope,
-        kind: Primitive,
-        name: &str,
-        access: &Access,
-    ) -> Result<(), McpError> {
-        self.inner
-            .authorizer
-            .authorize_primitive(&scope.caller, &Target { kind, name, access })
-    }
-
-    /// One page of a `resources/list`, `resources/templates/list` or `prompts/list` result,
-    /// paginated like `tools/list`.
-    fn list_page(
-        &self,
-        params: &Map<String, Value>,
-        key: &str,
-        items: impl Iterator<Item = Value>,
-        era: Era,
-    ) -> Result<Value, McpError> {
-        let offset = parse_cursor(params)?;
-        let items: Vec<Value> = items.collect();
-        if offset > items.len() {
-            return Err(McpError::invalid_params(
-                "Invalid cursor: past the end of the list",
-            ));
-        }
-        let end = (offset + self.inner.page_size).min(items.len());
-        let has_more = end < items.len();
-        let page: Vec<Value> = items.into_iter().skip(offset).take(end - offset).collect();
-        let mut result = json!({ key: page });
-        if has_more {
-            result["nextCursor"] = json!(encode_cursor(end));
-        }
-        if era == Era::Modern {
-            result["ttlMs"] = json!(self.inner.list_ttl_ms);
-            result["cacheScope"] = json!(self.inner.authorizer.list_cache_scope().as_str());
         }
         Ok(result)
     }
@@ -852,12 +853,11 @@ impl Server {
         };
         let resources = &self.inner.resources;
         let read = if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, Primitive::Resource, uri, resource.access())?;
+            self.authorize(scope, &Target::resource(resource))?;
             let ctx = self.context(request, scope, resource.name(), log_level);
             resource.read(ctx)
         } else if let Some((template, vars)) = resources.find_template(uri) {
-            let name = template.template().as_str();
-            self.authorize(scope, Primitive::Resource, name, template.access())?;
+            self.authorize(scope, &Target::template(template))?;
             let ctx = self.context(request, scope, template.name(), log_level);
             template.read(ctx, uri.to_owned(), vars)
         } else {
@@ -905,7 +905,7 @@ impl Server {
                 data: Some(json!({ "name": name })),
             })?
             .clone();
-        self.authorize(scope, Primitive::Prompt, name, prompt.access())?;
+        self.authorize(scope, &Target::prompt(&prompt))?;
         let arguments: PromptArguments = match params.get("arguments") {
             None | Some(Value::Null) => PromptArguments::new(),
             Some(Value::Object(a)) => a
@@ -990,7 +990,7 @@ impl Server {
                                 message: format!("Unknown prompt: {name}"),
                                 data: Some(json!({ "name": name })),
                             })?;
-                    self.authorize(scope, Primitive::Prompt, name, prompt.access())?;
+                    self.authorize(scope, &Target::prompt(prompt))?;
                     if !prompt.arguments().iter().any(|a| a.name == arg_name) {
                         return Err(McpError::invalid_params(format!(
                             "prompt {name} has no argument `{arg_name}`"
@@ -1009,7 +1009,7 @@ impl Server {
                             data: Some(json!({ "uri": uri })),
                         }
                     })?;
-                    self.authorize(scope, Primitive::Resource, uri, template.access())?;
+                    self.authorize(scope, &Target::template(template))?;
                     if !template.template().variables().any(|v| v == arg_name) {
                         return Err(McpError::invalid_params(format!(
                             "resource template {uri} has no variable `{arg_name}`"
@@ -1043,10 +1043,9 @@ impl Server {
             })?;
         let resources = &self.inner.resources;
         if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, Primitive::Resource, uri, resource.access())?;
+            self.authorize(scope, &Target::resource(resource))?;
         } else if let Some((template, _)) = resources.find_template(uri) {
-            let name = template.template().as_str();
-            self.authorize(scope, Primitive::Resource, name, template.access())?;
+            self.authorize(scope, &Target::template(template))?;
         } else {
             return Err(McpError::ResourceNotFound {
                 uri: uri.to_owned(),
@@ -1076,7 +1075,9 @@ impl Server {
                 data: Some(json!({ "name": name })),
             })?
             .clone();
-        self.inner.authorizer.authorize_call(&scope.caller, &tool)?;
+        self.inner
+            .authorizer
+            .authorize(&scope.caller, &Target::tool(&tool))?;
         let missing: Map<String, Value> = tool
             .required_client_capabilities()
             .iter()
