@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod registry;
 pub mod telemetry;
 pub mod transport;
+mod uri_template;
 
 pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial, Primitive, Refusal, Target};
 pub use content::{Arguments, CallToolResult, Content, IntoCallToolResult, Json, ToolError};

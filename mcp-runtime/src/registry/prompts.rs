@@ -22,14 +22,17 @@
 //! assert_eq!(prompt.complete("order_id", "TN-100"), Some(vec!["TN-1001".to_owned(), "TN-1002".to_owned()]));
 //! ```
 
-use super::resources::{Completer, check_access};
+use super::access::{access_setters, check_access};
+use super::completion::{Completer, completer_setter};
+use super::describe::{Describe, Listing, describe_setters};
+use super::names::{non_blank, validate_prompt_name};
 use super::{Access, RegistryError};
 use crate::content::{Content, ToolError};
 use crate::context::ToolContext;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -135,8 +138,7 @@ impl Prompt {
     pub fn builder(name: impl Into<String>) -> PromptBuilder {
         PromptBuilder {
             name: name.into(),
-            title: None,
-            description: None,
+            describe: Describe::default(),
             arguments: Vec::new(),
             access: None,
             handler: None,
@@ -166,24 +168,15 @@ impl Prompt {
 
     /// The `Prompt` object of `prompts/list`.
     pub fn to_json(&self) -> Value {
-        let mut obj = Map::new();
-        obj.insert("name".into(), json!(self.name));
-        if let Some(t) = &self.title {
-            obj.insert("title".into(), json!(t));
-        }
-        obj.insert("description".into(), json!(self.description));
-        if !self.arguments.is_empty() {
-            obj.insert("arguments".into(), json!(self.arguments));
-        }
-        let access = match &self.access {
-            Access::Public => json!({ "public": true }),
-            Access::Scopes(s) => json!({ "scopes": s }),
-        };
-        obj.insert(
-            "_meta".into(),
-            json!({ "io.github.policy-mcp/access": access }),
-        );
-        Value::Object(obj)
+        Listing::new()
+            .field("name", self.name.as_str())
+            .optional("title", self.title.as_deref())
+            .field("description", self.description.as_str())
+            .optional(
+                "arguments",
+                (!self.arguments.is_empty()).then(|| json!(self.arguments)),
+            )
+            .finish(&self.access)
     }
 
     /// Checks `arguments`: every required argument is present, no unknown argument.
@@ -239,8 +232,7 @@ impl Prompt {
 #[must_use = "call .build() to finish the prompt"]
 pub struct PromptBuilder {
     name: String,
-    title: Option<String>,
-    description: Option<String>,
+    describe: Describe,
     arguments: Vec<PromptArgument>,
     access: Option<Access>,
     handler: Option<Arc<PromptHandler>>,
@@ -256,16 +248,8 @@ impl fmt::Debug for PromptBuilder {
 }
 
 impl PromptBuilder {
-    /// A human-readable title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// What the prompt is for. Required.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
+    describe_setters! {
+        /// What the prompt is for. Required.
     }
 
     /// Adds an argument.
@@ -297,14 +281,9 @@ impl PromptBuilder {
         self
     }
 
-    /// Suggests values for an argument (`completion/complete` with `ref/prompt`): called with
-    /// the argument's name and the partial value.
-    pub fn completer<F>(mut self, completer: F) -> Self
-    where
-        F: Fn(&str, &str) -> Vec<String> + Send + Sync + 'static,
-    {
-        self.completer = Some(Arc::new(completer));
-        self
+    completer_setter! {
+        /// Suggests values for an argument (`completion/complete` with `ref/prompt`): called
+        /// with the argument's name and the partial value.
     }
 
     /// Validates the definition.
@@ -316,26 +295,16 @@ impl PromptBuilder {
     pub fn build(self) -> Result<Prompt, RegistryError> {
         const KIND: &str = "prompt";
         let name = self.name;
-        let invalid = |why: &str| RegistryError::Invalid {
-            kind: KIND,
-            name: name.clone(),
-            why: why.to_owned(),
-        };
-        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid(
-                "a prompt name must be non-empty, without whitespace",
-            ));
-        }
-        let description = match self.description {
-            Some(d) if !d.trim().is_empty() => d,
-            _ => return Err(invalid("no description; clients and users need one")),
-        };
-        let mut seen = HashMap::new();
+        let invalid = |why: &str| RegistryError::invalid(KIND, &name, why);
+        validate_prompt_name(&name).map_err(invalid)?;
+        let description = non_blank(self.describe.description)
+            .ok_or_else(|| invalid("no description; clients and users need one"))?;
+        let mut seen = HashSet::new();
         for a in &self.arguments {
             if a.name.trim().is_empty() {
                 return Err(invalid("an argument has an empty name"));
             }
-            if seen.insert(a.name.as_str(), ()).is_some() {
+            if !seen.insert(a.name.as_str()) {
                 return Err(invalid(&format!(
                     "the argument `{}` is declared twice",
                     a.name
@@ -346,7 +315,7 @@ impl PromptBuilder {
         let handler = self.handler.ok_or_else(|| invalid("no handler"))?;
         Ok(Prompt {
             name,
-            title: self.title,
+            title: self.describe.title,
             description,
             arguments: self.arguments,
             access,
@@ -375,11 +344,11 @@ impl PromptRegistry {
     /// [`RegistryError::Invalid`] when the name is taken.
     pub fn register(&mut self, prompt: Prompt) -> Result<(), RegistryError> {
         if self.by_name.contains_key(&prompt.name) {
-            return Err(RegistryError::Invalid {
-                kind: "prompt",
-                name: prompt.name,
-                why: "a prompt with this name is already registered".to_owned(),
-            });
+            return Err(RegistryError::invalid(
+                "prompt",
+                &prompt.name,
+                "a prompt with this name is already registered",
+            ));
         }
         self.by_name.insert(prompt.name.clone(), self.prompts.len());
         self.prompts.push(Arc::new(prompt));
@@ -388,7 +357,7 @@ impl PromptRegistry {
 
     /// Looks a prompt up by name.
     pub fn get(&self, name: &str) -> Option<&Arc<Prompt>> {
-        self.by_name.get(name).map(|&i| &self.prompts[i])
+        self.by_name.get(name).and_then(|&i| self.prompts.get(i))
     }
 
     /// All prompts, in registration order.
