@@ -119,7 +119,8 @@ impl Outcome {
 pub(crate) enum Drive {
     /// Polled by the response itself, with no task of its own (2026-07-28): when the client
     /// goes away, the response future or SSE body is dropped and the call with it, which is
-    /// how a disconnect cancels the request.
+    /// how a disconnect cancels the request. Once the answer is an SSE stream, the call
+    /// advances as the server writes the body (a client that stops reading holds it up).
     Inline,
     /// Spawned on a task of its own (legacy eras). The spawn is needed here: a legacy
     /// disconnect is not a cancellation (clients cancel with `notifications/cancelled`), so
