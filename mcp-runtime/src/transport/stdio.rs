@@ -3,10 +3,19 @@
 //! - Nothing but MCP messages is written to stdout; logs go to stderr through `tracing`.
 //! - Requests are handled concurrently (a slow tool does not hold up `ping`); one writer task
 //!   serializes every outgoing message, so lines never interleave.
+//! - Memory stays bounded: at most [`StdioConfig::max_in_flight`] requests are handled at once.
+//!   At that cap the next request waits for one to finish, and nothing after it is read in
+//!   the meantime, so a client that sends faster than the server answers is held back by the
+//!   pipe. Responses wait for stdout in a bounded queue, and a request keeps its place until
+//!   its response is queued, so a client that stops reading stdout stops the reading too.
+//! - Order-sensitive messages take effect in arrival order: `initialize`, `logging/setLevel`
+//!   and notifications (such as `notifications/cancelled`) are handled before the next line is
+//!   read. Notifications never wait for a place, so a client at the cap can still cancel.
 //! - A line longer than [`StdioConfig::max_line_bytes`] is discarded with an `Invalid Request`
 //!   error; the process lives on.
 //! - At end of input, requests in flight get [`StdioConfig::shutdown_grace`] to finish; the
-//!   rest are cancelled; everything written is flushed, and the function returns.
+//!   rest are cancelled; everything written is flushed, and the function returns. End of input
+//!   is noticed while a request waits for a place, too.
 //!
 //! ```no_run
 //! # async fn run(server: mcp_runtime::Server) -> std::io::Result<()> {
@@ -19,11 +28,12 @@
 use crate::context::Caller;
 use crate::jsonrpc::{ErrorObject, codes, error_response, parse_error};
 use crate::protocol::{Connection, Server};
+use futures::FutureExt as _;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 /// Settings of the stdio transport.
@@ -34,6 +44,11 @@ pub struct StdioConfig {
     /// After stdin closes, how long requests still in flight may take to finish before they
     /// are cancelled (default 2 s).
     pub shutdown_grace: Duration,
+    /// The most requests handled at once (default 64; `0` counts as 1). A batch takes one
+    /// place per request in it, up to this cap. When every place is taken, the next request
+    /// waits for one to free up before it is dispatched, and no further line is read until
+    /// then. This also bounds the responses waiting for stdout.
+    pub max_in_flight: usize,
 }
 
 impl Default for StdioConfig {
@@ -41,6 +56,7 @@ impl Default for StdioConfig {
         Self {
             max_line_bytes: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(2),
+            max_in_flight: 64,
         }
     }
 }
@@ -81,11 +97,18 @@ where
 {
     let connection = Arc::new(Connection::new());
     let caller = Arc::new(caller);
-    let (tx, rx) = mpsc::unbounded_channel::<Value>();
-    let writer = tokio::spawn(write_messages(rx, output));
+    let cap = config.max_in_flight.clamp(1, u32::MAX as usize);
+    let places = Arc::new(Semaphore::new(cap));
+    // Responses and transport errors: bounded, so a stalled stdout stalls the reading.
+    let (tx, responses) = mpsc::channel::<Value>(cap);
+    // Handlers' notifications (progress, log messages). The dispatcher's `Outbound` is an
+    // unbounded sender because handlers emit synchronously; the cap on requests in flight
+    // bounds how many handlers can be emitting.
+    let (notes_tx, notes) = mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(write_messages(responses, notes, output));
     let mut tasks = JoinSet::new();
     let mut line = Vec::new();
-    tracing::info!(server = %server.info().name, "serving MCP over stdio");
+    tracing::info!(server = %server.info().name, max_in_flight = cap, "serving MCP over stdio");
     loop {
         line.clear();
         match read_line(&mut input, &mut line, config.max_line_bytes).await? {
@@ -103,7 +126,7 @@ where
                         config.max_line_bytes
                     ),
                 );
-                let _ = tx.send(error_response(None, &error));
+                let _ = tx.send(error_response(None, &error)).await;
             }
             Line::Complete => {
                 let text = trim_line(&line);
@@ -116,17 +139,42 @@ where
                 {
                     Ok(v) => v,
                     Err(e) => {
-                        let _ = tx.send(parse_error(e));
+                        let _ = tx.send(parse_error(e)).await;
                         continue;
                     }
                 };
-                let future = server.dispatch(&connection, value, &caller, &tx);
-                let tx = tx.clone();
-                tasks.spawn(async move {
-                    if let Some(response) = future.await {
-                        let _ = tx.send(response);
+                let wanted = requests_in(&value).min(cap);
+                let place = if wanted == 0 {
+                    None
+                } else {
+                    match wait_for_place(&places, wanted, &mut input).await {
+                        Some(place) => Some(place),
+                        None => {
+                            // Input ended while this request waited: it was read, so it gets
+                            // the same grace as the requests in flight.
+                            let future = server.dispatch(&connection, value, &caller, &notes_tx);
+                            tasks.spawn(respond(future, tx.clone(), None));
+                            break;
+                        }
                     }
-                });
+                };
+                // Order-sensitive work happens here, before the next line is read.
+                let mut future = server.dispatch(&connection, value, &caller, &notes_tx);
+                match place {
+                    Some(place) => {
+                        tasks.spawn(respond(future, tx.clone(), Some(place)));
+                    }
+                    // Notifications, responses and invalid messages are answered at once.
+                    None => match (&mut future).now_or_never() {
+                        Some(Some(response)) => {
+                            let _ = tx.send(response).await;
+                        }
+                        Some(None) => {}
+                        None => {
+                            tasks.spawn(respond(future, tx.clone(), None));
+                        }
+                    },
+                }
             }
         }
         while tasks.try_join_next().is_some() {}
@@ -148,7 +196,60 @@ where
         while tasks.join_next().await.is_some() {}
     }
     drop(tx);
+    drop(notes_tx);
     writer.await.map_err(std::io::Error::other)?
+}
+
+/// Runs one dispatched message and queues its response; its place (if any) is given back
+/// only once the response is queued.
+async fn respond(
+    future: futures::future::BoxFuture<'static, Option<Value>>,
+    tx: mpsc::Sender<Value>,
+    place: Option<OwnedSemaphorePermit>,
+) {
+    if let Some(response) = future.await {
+        let _ = tx.send(response).await;
+    }
+    drop(place);
+}
+
+/// How many places a message takes: one per request (an object with `method` and `id`), so
+/// none for notifications and responses.
+fn requests_in(message: &Value) -> usize {
+    let is_request = |v: &Value| {
+        v.as_object()
+            .is_some_and(|o| o.contains_key("method") && o.contains_key("id"))
+    };
+    match message {
+        Value::Array(items) => items.iter().filter(|v| is_request(v)).count(),
+        other => usize::from(is_request(other)),
+    }
+}
+
+/// Waits for `wanted` places; `None` if the input ends first. Only end of input is looked
+/// for: buffered lines stay unread until the places are free.
+async fn wait_for_place<R: AsyncBufRead + Unpin>(
+    places: &Arc<Semaphore>,
+    wanted: usize,
+    input: &mut R,
+) -> Option<OwnedSemaphorePermit> {
+    let wanted = u32::try_from(wanted).unwrap_or(u32::MAX);
+    if let Ok(place) = places.clone().try_acquire_many_owned(wanted) {
+        return Some(place);
+    }
+    tracing::debug!("every place is taken; reading waits for a request to finish");
+    let ended = async {
+        // `fill_buf` reads without consuming; an empty buffer is the end of input. If more
+        // is buffered (or reading fails) there is nothing to do but wait for the place.
+        match input.fill_buf().await {
+            Ok([]) => {}
+            _ => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        place = places.clone().acquire_many_owned(wanted) => place.ok(),
+        () = ended => None,
+    }
 }
 
 enum Line {
@@ -204,15 +305,263 @@ fn trim_line(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
+/// Writes every message, one per line. Notifications go first when both are waiting: a
+/// handler queues its notifications before its response, so they stay ahead of it.
 async fn write_messages<W: AsyncWrite + Unpin>(
-    mut rx: mpsc::UnboundedReceiver<Value>,
+    mut responses: mpsc::Receiver<Value>,
+    mut notes: mpsc::UnboundedReceiver<Value>,
     mut output: W,
 ) -> std::io::Result<()> {
-    while let Some(message) = rx.recv().await {
+    loop {
+        let message = tokio::select! {
+            biased;
+            Some(note) = notes.recv() => note,
+            Some(response) = responses.recv() => response,
+            else => break,
+        };
         let mut bytes = serde_json::to_vec(&message).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         output.write_all(&bytes).await?;
         output.flush().await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CallToolResult, Content, Tool};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{DuplexStream, Lines};
+
+    /// Counts the `gate` handlers running now and at most, and holds them until released.
+    struct Gate {
+        running: AtomicUsize,
+        most: AtomicUsize,
+        started: AtomicUsize,
+        open: Semaphore,
+    }
+
+    impl Gate {
+        fn new() -> Arc<Self> {
+            Arc::new(Self {
+                running: AtomicUsize::new(0),
+                most: AtomicUsize::new(0),
+                started: AtomicUsize::new(0),
+                open: Semaphore::new(0),
+            })
+        }
+    }
+
+    fn gated_server(gate: Arc<Gate>) -> Server {
+        Server::builder("test", "1.0.0")
+            .tool(
+                Tool::builder("gate")
+                    .description("Waits until the test opens the gate.")
+                    .public()
+                    .handler(move |_, _| {
+                        let gate = gate.clone();
+                        async move {
+                            let now = gate.running.fetch_add(1, Ordering::SeqCst) + 1;
+                            gate.most.fetch_max(now, Ordering::SeqCst);
+                            gate.started.fetch_add(1, Ordering::SeqCst);
+                            struct Leave<'a>(&'a AtomicUsize);
+                            impl Drop for Leave<'_> {
+                                fn drop(&mut self) {
+                                    self.0.fetch_sub(1, Ordering::SeqCst);
+                                }
+                            }
+                            let _leave = Leave(&gate.running);
+                            gate.open.acquire().await.expect("open").forget();
+                            Ok(CallToolResult::success(vec![Content::text("passed")]))
+                        }
+                    })
+                    .build(),
+            )
+            .build()
+            .expect("valid server")
+    }
+
+    struct Peer {
+        write: DuplexStream,
+        read: Lines<BufReader<DuplexStream>>,
+    }
+
+    impl Peer {
+        async fn send(&mut self, v: Value) {
+            let mut b = serde_json::to_vec(&v).unwrap();
+            b.push(b'\n');
+            self.write.write_all(&b).await.unwrap();
+        }
+
+        async fn recv(&mut self) -> Value {
+            let line = tokio::time::timeout(Duration::from_secs(10), self.read.next_line())
+                .await
+                .expect("timely")
+                .unwrap()
+                .expect("open");
+            serde_json::from_str(&line).unwrap()
+        }
+
+        async fn call_gate(&mut self, id: i64) {
+            self.send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": "gate", "arguments": {}}}))
+                .await;
+        }
+    }
+
+    fn start(
+        gate: &Arc<Gate>,
+        max_in_flight: usize,
+    ) -> (Peer, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let (client_w, server_r) = tokio::io::duplex(1 << 16);
+        let (server_w, client_r) = tokio::io::duplex(1 << 16);
+        let config = StdioConfig {
+            max_in_flight,
+            shutdown_grace: Duration::from_millis(200),
+            ..StdioConfig::default()
+        };
+        let task = tokio::spawn(serve(
+            gated_server(gate.clone()),
+            Caller::local("tester", Vec::<String>::new()),
+            config,
+            BufReader::new(server_r),
+            server_w,
+        ));
+        let peer = Peer {
+            write: client_w,
+            read: BufReader::new(client_r).lines(),
+        };
+        (peer, task)
+    }
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !check() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
+    }
+
+    #[tokio::test]
+    async fn requests_in_flight_are_capped_and_cancels_still_get_through() {
+        let gate = Gate::new();
+        let (mut peer, task) = start(&gate, 2);
+        peer.send(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}}}))
+            .await;
+        assert_eq!(peer.recv().await["id"], 0);
+        peer.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        for id in 1..=5 {
+            peer.call_gate(id).await;
+        }
+        until("two handlers run", || {
+            gate.started.load(Ordering::SeqCst) == 2
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(gate.running.load(Ordering::SeqCst), 2, "the cap holds");
+        assert_eq!(gate.started.load(Ordering::SeqCst), 2, "the third waits");
+
+        // One gate opening lets exactly one call finish and the next one start.
+        gate.open.add_permits(1);
+        let done = peer.recv().await;
+        assert_eq!(done["result"]["content"][0]["text"], "passed");
+        until("a third handler runs", || {
+            gate.started.load(Ordering::SeqCst) == 3
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(gate.running.load(Ordering::SeqCst), 2);
+
+        gate.open.add_permits(10);
+        let mut ids: Vec<i64> = Vec::new();
+        for _ in 0..4 {
+            ids.push(peer.recv().await["id"].as_i64().unwrap());
+        }
+        ids.push(done["id"].as_i64().unwrap());
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
+        assert_eq!(
+            gate.most.load(Ordering::SeqCst),
+            2,
+            "never more than the cap"
+        );
+
+        // At the cap, a cancellation is still read and frees a place.
+        for id in 6..=7 {
+            peer.call_gate(id).await;
+        }
+        until("two more handlers run", || {
+            gate.started.load(Ordering::SeqCst) == 7
+        })
+        .await;
+        peer.send(
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 6}}),
+        )
+        .await;
+        peer.call_gate(8).await;
+        until("the cancelled call's place is reused", || {
+            gate.started.load(Ordering::SeqCst) == 8
+        })
+        .await;
+        assert_eq!(gate.most.load(Ordering::SeqCst), 2);
+
+        drop(peer.write);
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("exits within the grace period")
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn input_ending_while_a_request_waits_still_exits() {
+        let gate = Gate::new();
+        let (mut peer, task) = start(&gate, 1);
+        peer.send(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}}}))
+            .await;
+        assert_eq!(peer.recv().await["id"], 0);
+        peer.call_gate(1).await;
+        until("the first handler runs", || {
+            gate.started.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        peer.call_gate(2).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(peer.write);
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("exits within the grace period although every place is taken")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            gate.running.load(Ordering::SeqCst),
+            0,
+            "stuck calls are cancelled"
+        );
+    }
+
+    #[test]
+    fn requests_take_places_and_notifications_do_not() {
+        assert_eq!(requests_in(&json!({"id": 1, "method": "ping"})), 1);
+        assert_eq!(
+            requests_in(&json!({"method": "notifications/cancelled"})),
+            0
+        );
+        assert_eq!(requests_in(&json!({"id": 1, "result": {}})), 0);
+        assert_eq!(
+            requests_in(
+                &json!([{"id": 1, "method": "a"}, {"method": "b"}, {"id": 2, "method": "c"}])
+            ),
+            2
+        );
+        assert_eq!(requests_in(&json!(42)), 0);
+    }
 }

@@ -1,5 +1,7 @@
-//! MCP request headers: which era a POST belongs to, and the 2026-07-28 header rules.
+//! MCP request headers: which era a POST belongs to, the 2026-07-28 header rules, and the
+//! version a legacy request may name.
 
+use super::refusal::Refusal;
 use crate::error::McpError;
 use crate::jsonrpc::Request;
 use crate::protocol::{Era, LEGACY_VERSIONS, modern_meta_version};
@@ -48,6 +50,25 @@ pub(crate) fn detect_era(headers: &HeaderMap, body: &Value) -> Era {
         None if has_meta => Era::Modern,
         None => Era::Legacy,
     }
+}
+
+/// `MCP-Protocol-Version` on a legacy request: absent (taken as 2025-03-26) or a
+/// handshake-era version.
+pub(crate) fn check_legacy_version(headers: &HeaderMap) -> Result<(), Refusal> {
+    match text(headers, PROTOCOL_VERSION) {
+        Ok(None) => Ok(()),
+        Ok(Some(v)) if LEGACY_VERSIONS.contains(&v) => Ok(()),
+        _ => Err(Refusal::UnsupportedLegacyVersion),
+    }
+}
+
+/// Whether a sessionless GET or DELETE comes from a legacy client (it names a handshake-era
+/// version), rather than from a stateless one.
+pub(crate) fn names_legacy_version(headers: &HeaderMap) -> bool {
+    text(headers, PROTOCOL_VERSION)
+        .ok()
+        .flatten()
+        .is_some_and(|v| LEGACY_VERSIONS.contains(&v))
 }
 
 /// Decodes an `Mcp-Name` / `Mcp-Param-*` value: `=?base64?…?=` carries UTF-8 in base64.

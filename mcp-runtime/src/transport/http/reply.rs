@@ -1,17 +1,21 @@
 //! How answers leave the HTTP transport: the one mapping from a typed error to a status,
 //! headers and a JSON-RPC body, and the choice between a JSON body and an SSE stream.
 
+use super::refusal::Refusal;
 use crate::auth::challenge::Challenge;
 use crate::error::McpError;
-use crate::jsonrpc::{ErrorObject, RequestId, error_response};
+use crate::jsonrpc::{RequestId, error_response};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use tokio::sync::{mpsc, oneshot};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use tokio::sync::mpsc;
 
 /// What the transport knows about authentication when it renders an error.
 #[derive(Clone, Debug, Default)]
@@ -68,15 +72,6 @@ pub(crate) fn error(id: Option<&RequestId>, error: &McpError, hint: &ChallengeHi
     response
 }
 
-/// A transport-level refusal (no session, unknown session, foreign origin…) that is not a
-/// protocol error: `status` with a JSON-RPC error body.
-pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) -> Response {
-    json(
-        status,
-        &error_response(None, &ErrorObject::new(code, message.into())),
-    )
-}
-
 /// A JSON body with `status`.
 pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
@@ -119,116 +114,146 @@ impl Outcome {
     }
 }
 
-/// Aborts the call's task when dropped: the response future or SSE body went away because
-/// the client disconnected (2026-07-28: a disconnect cancels the request).
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+/// How a call is driven while its response is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drive {
+    /// Polled by the response itself, with no task of its own (2026-07-28): when the client
+    /// goes away, the response future or SSE body is dropped and the call with it, which is
+    /// how a disconnect cancels the request. Once the answer is an SSE stream, the call
+    /// advances as the server writes the body (a client that stops reading holds it up).
+    Inline,
+    /// Spawned on a task of its own (legacy eras). The spawn is needed here: a legacy
+    /// disconnect is not a cancellation (clients cancel with `notifications/cancelled`), so
+    /// the call must run to its end after the response is dropped, and only then does it
+    /// leave its session's table of requests in flight.
+    Detached,
 }
+
+/// The call ended without an answer: it panicked (or its task was torn down).
+#[derive(Debug)]
+struct Lost;
+
+type Call = BoxFuture<'static, Result<Option<Outcome>, Lost>>;
 
 /// Runs a call and answers with JSON, or with an SSE stream as soon as the call emits a
 /// notification (progress, log message) before its result.
 ///
 /// - `task` yields `None` when the call ends without a response (cancelled): `202`.
-/// - `cancel_on_disconnect`: abort the call when the client goes away (modern era); legacy
-///   calls run to completion, since a legacy disconnect is not a cancellation.
-/// - Headers in `extra` (e.g. `Mcp-Session-Id`) are added to the response either way.
-pub(crate) async fn run(
-    task: BoxFuture<'static, Option<Outcome>>,
+/// - `drive` says whether a client disconnect cancels the call (see [`Drive`]).
+/// - A panic in the call answers `500` before the stream started, and ends the stream after.
+pub(crate) async fn run<F>(
+    task: F,
     mut notes: mpsc::UnboundedReceiver<Value>,
-    cancel_on_disconnect: bool,
+    drive: Drive,
     hint: ChallengeHint,
-    extra: Vec<(header::HeaderName, HeaderValue)>,
-) -> Response {
-    let (done_tx, mut done_rx) = oneshot::channel();
-    let handle = tokio::spawn(async move {
-        let _ = done_tx.send(task.await);
-    });
-    let guard = cancel_on_disconnect.then(|| AbortOnDrop(handle.abort_handle()));
+) -> Response
+where
+    F: Future<Output = Option<Outcome>> + Send + 'static,
+{
+    let mut call: Call = match drive {
+        Drive::Inline => AssertUnwindSafe(task)
+            .catch_unwind()
+            .map(|r| r.map_err(|_panic| Lost))
+            .boxed(),
+        Drive::Detached => tokio::spawn(task).map(|r| r.map_err(|_| Lost)).boxed(),
+    };
     let mut first = VecDeque::new();
     let finished = tokio::select! {
         note = notes.recv() => {
             match note {
                 Some(n) => { first.push_back(n); None }
-                None => Some((&mut done_rx).await),
+                None => Some((&mut call).await),
             }
         }
-        done = &mut done_rx => Some(done),
+        done = &mut call => Some(done),
     };
-    let mut response = match finished {
-        Some(done) => {
-            while let Ok(n) = notes.try_recv() {
-                first.push_back(n);
-            }
-            let Ok(outcome) = done else {
-                tracing::error!("a call ended without an answer");
-                return refuse(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    crate::jsonrpc::codes::INTERNAL_ERROR,
-                    "Internal error: the call ended without an answer",
-                );
-            };
-            if first.is_empty() {
-                match outcome {
-                    None => accepted(),
-                    Some(Outcome::Message(v)) => json(StatusCode::OK, &v),
-                    Some(Outcome::Error { id, error: e }) => error(Some(&id), &e, &hint),
-                }
-            } else {
-                if let Some(o) = outcome {
-                    first.push_back(o.into_message());
-                }
-                sse(first, None, None, guard)
-            }
-        }
-        None => sse(first, Some(notes), Some(done_rx), guard),
+    let Some(done) = finished else {
+        return sse(first, Some(notes), Some(call));
     };
-    for (k, v) in extra {
-        response.headers_mut().insert(k, v);
+    while let Ok(n) = notes.try_recv() {
+        first.push_back(n);
     }
-    response
+    let Ok(outcome) = done else {
+        tracing::error!("a call ended without an answer");
+        return Refusal::NoAnswer.into_response();
+    };
+    if first.is_empty() {
+        match outcome {
+            None => accepted(),
+            Some(Outcome::Message(v)) => json(StatusCode::OK, &v),
+            Some(Outcome::Error { id, error: e }) => error(Some(&id), &e, &hint),
+        }
+    } else {
+        if let Some(o) = outcome {
+            first.push_back(o.into_message());
+        }
+        sse(first, None, None)
+    }
 }
 
-type Done = oneshot::Receiver<Option<Outcome>>;
-
+/// The state of a call's SSE stream: messages ready to send, the call's notifications, and
+/// the call itself until it ends (dropping the stream drops an inline call).
 struct Stream {
     queued: VecDeque<Value>,
     notes: Option<mpsc::UnboundedReceiver<Value>>,
-    done: Option<Done>,
-    _guard: Option<AbortOnDrop>,
+    call: Option<Call>,
+}
+
+/// What woke the stream up.
+enum Step {
+    Note(Option<Value>),
+    Done(Result<Option<Outcome>, Lost>),
+}
+
+impl Stream {
+    /// The next message to send, driving the call meanwhile; `None` once everything is sent.
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(v) = self.queued.pop_front() {
+                return Some(v);
+            }
+            let call = self.call.as_mut()?;
+            let step = match &mut self.notes {
+                Some(rx) => tokio::select! {
+                    note = rx.recv() => Step::Note(note),
+                    done = call => Step::Done(done),
+                },
+                None => Step::Done(call.await),
+            };
+            match step {
+                Step::Note(Some(v)) => self.queued.push_back(v),
+                Step::Note(None) => self.notes = None,
+                Step::Done(done) => {
+                    self.call = None;
+                    // Notifications the call sent before it ended go out before its answer.
+                    if let Some(mut rx) = self.notes.take() {
+                        while let Ok(v) = rx.try_recv() {
+                            self.queued.push_back(v);
+                        }
+                    }
+                    // A call that panicked mid-stream just ends the stream.
+                    if let Ok(Some(outcome)) = done {
+                        self.queued.push_back(outcome.into_message());
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn sse(
     queued: VecDeque<Value>,
     notes: Option<mpsc::UnboundedReceiver<Value>>,
-    done: Option<Done>,
-    guard: Option<AbortOnDrop>,
+    call: Option<Call>,
 ) -> Response {
     let state = Stream {
         queued,
         notes,
-        done,
-        _guard: guard,
+        call,
     };
     let stream = futures::stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(v) = st.queued.pop_front() {
-                return Some((Ok::<_, Infallible>(event(&v)), st));
-            }
-            if let Some(rx) = &mut st.notes {
-                match rx.recv().await {
-                    Some(v) => st.queued.push_back(v),
-                    None => st.notes = None,
-                }
-                continue;
-            }
-            let done = st.done.take()?;
-            let outcome = done.await.ok().flatten()?;
-            st.queued.push_back(outcome.into_message());
-        }
+        let message = st.next().await?;
+        Some((Ok::<_, Infallible>(event(&message)), st))
     });
     sse_response(Sse::new(stream))
 }
@@ -251,4 +276,72 @@ where
         .headers_mut()
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_call_answers_500_either_way() {
+        for drive in [Drive::Inline, Drive::Detached] {
+            let (_tx, rx) = mpsc::unbounded_channel();
+            let call = async {
+                panic!("boom");
+            };
+            let response = run(call, rx, drive, ChallengeHint::default()).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{drive:?}"
+            );
+            let text = body(response).await;
+            assert!(text.contains("the call ended without an answer"), "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn notifications_before_the_answer_make_a_stream_in_order() {
+        for drive in [Drive::Inline, Drive::Detached] {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let call = async move {
+                tx.send(json!({"n": 1})).unwrap();
+                tokio::task::yield_now().await;
+                tx.send(json!({"n": 2})).unwrap();
+                Some(Outcome::Message(json!({"id": 7})))
+            };
+            let response = run(call, rx, drive, ChallengeHint::default()).await;
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "text/event-stream"
+            );
+            let text = body(response).await;
+            let data: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            assert_eq!(
+                data,
+                [r#"{"n":1}"#, r#"{"n":2}"#, r#"{"id":7}"#],
+                "{drive:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_quiet_call_answers_json() {
+        let (_tx, rx) = mpsc::unbounded_channel();
+        let call = async { Some(Outcome::Message(json!({"id": 1}))) };
+        let response = run(call, rx, Drive::Inline, ChallengeHint::default()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(body(response).await, r#"{"id":1}"#);
+    }
 }

@@ -5,7 +5,11 @@
 //! It never authenticates: every request still presents and validates its own token, and a
 //! token for another subject is refused on the session.
 
+use super::headers;
+use super::refusal::Refusal;
+use crate::context::Caller;
 use crate::protocol::Connection;
+use axum::http::HeaderMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -119,6 +123,34 @@ impl Sessions {
         let session = self.lock().get(id).cloned()?;
         session.touch();
         Some(session)
+    }
+
+    /// The session a legacy request names in `Mcp-Session-Id`, or why it may not use one.
+    /// With authentication on (`authenticated`), the caller must be the session's subject.
+    pub(crate) fn for_request(
+        &self,
+        headers: &HeaderMap,
+        caller: &Caller,
+        authenticated: bool,
+    ) -> Result<Arc<Session>, Refusal> {
+        let id = match headers::text(headers, headers::SESSION_ID) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                return Err(Refusal::SessionRequired {
+                    initialize_first: true,
+                });
+            }
+            Err(()) => return Err(Refusal::InvalidSessionId),
+        };
+        let session = self.get(id).ok_or(Refusal::UnknownSession)?;
+        if authenticated && session.subject.as_deref() != Some(caller.subject()) {
+            tracing::warn!(
+                session = session.connection.id(),
+                "refusing a session request made with another subject's token"
+            );
+            return Err(Refusal::SessionNotOwned);
+        }
+        Ok(session)
     }
 
     /// Ends session `id`; returns whether it existed.

@@ -1,0 +1,125 @@
+//! The HTTP transport's settings ([`HttpConfig`]) and why it could not start ([`HttpError`]).
+
+use super::origin::{host_matches, split_origin};
+use crate::auth::TokenValidation;
+use crate::auth::jwks::JwksSettings;
+use crate::auth::jwt::ValidatorConfigError;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Settings of the HTTP transport. Start from [`HttpConfig::new`] and change what differs.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Where to listen (default `127.0.0.1:8080`: loopback only).
+    pub bind: SocketAddr,
+    /// The path of the MCP endpoint (default `/mcp`).
+    pub path: String,
+    /// This server's canonical resource URI (e.g. `https://mcp.example.com/mcp`).
+    pub resource: String,
+    /// Token validation; `None` serves without authentication (development on loopback only):
+    /// every caller is then an anonymous principal holding [`HttpConfig::anonymous_scopes`].
+    pub auth: Option<TokenValidation>,
+    /// Key-cache timing for [`HttpConfig::auth`].
+    pub jwks: JwksSettings,
+    /// Scopes of the anonymous caller when `auth` is `None` (default: none).
+    pub anonymous_scopes: Vec<String>,
+    /// Accepted `Host` header values: a host name (any port) or `host:port`. Empty accepts any
+    /// host. Default: `localhost`, `127.0.0.1`, `[::1]` and the host of
+    /// [`HttpConfig::resource`].
+    pub allowed_hosts: Vec<String>,
+    /// Accepted `Origin` values when the header is present: `scheme://host` (any port) or
+    /// `scheme://host:port`. Default: the loopback origins and the origin of the resource.
+    pub allowed_origins: Vec<String>,
+    /// The largest accepted request body in bytes (default 4 MiB); above it: `413`.
+    pub max_body_bytes: usize,
+    /// How long a request may take before its response starts (default 120 s); then `408`.
+    pub request_timeout: Duration,
+    /// The most legacy sessions alive at once (default 1 000).
+    pub max_sessions: usize,
+    /// A legacy session with nothing in flight ends after this long unused (default 30 min).
+    pub session_idle_timeout: Duration,
+    /// After the shutdown signal, how long in-flight calls may take to finish (default 10 s).
+    pub shutdown_grace: Duration,
+}
+
+impl HttpConfig {
+    /// Defaults for a server whose canonical resource URI is `resource`.
+    pub fn new(resource: impl Into<String>) -> Self {
+        let resource = resource.into();
+        let mut allowed_hosts: Vec<String> =
+            LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+        let mut allowed_origins: Vec<String> = LOOPBACK_HOSTS
+            .iter()
+            .flat_map(|h| [format!("http://{h}"), format!("https://{h}")])
+            .collect();
+        if let Some((scheme, authority)) = split_origin(&resource) {
+            if !allowed_hosts.iter().any(|h| host_matches(h, authority)) {
+                allowed_hosts.push(authority.to_owned());
+            }
+            let origin = format!("{scheme}://{authority}");
+            if !allowed_origins.contains(&origin) {
+                allowed_origins.push(origin);
+            }
+        }
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            path: "/mcp".to_owned(),
+            resource,
+            auth: None,
+            jwks: JwksSettings::default(),
+            anonymous_scopes: Vec::new(),
+            allowed_hosts,
+            allowed_origins,
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(120),
+            max_sessions: 1000,
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self::new("http://127.0.0.1:8080/mcp")
+    }
+}
+
+const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "[::1]"];
+
+/// Why the transport could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The token-validation settings are unusable.
+    #[error("invalid token-validation settings: {0}")]
+    Auth(#[from] ValidatorConfigError),
+    /// The settings are inconsistent.
+    #[error("invalid HTTP settings: {0}")]
+    Config(String),
+    /// Binding or serving failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::origin::origin_matches;
+    use super::*;
+
+    #[test]
+    fn defaults_admit_loopback_and_the_resource() {
+        let c = HttpConfig::new("https://mcp.example.com/mcp");
+        assert!(
+            c.allowed_hosts
+                .iter()
+                .any(|h| host_matches(h, "mcp.example.com"))
+        );
+        assert!(
+            c.allowed_origins
+                .iter()
+                .any(|o| origin_matches(o, "https://mcp.example.com"))
+        );
+        assert!(c.bind.ip().is_loopback());
+    }
+}

@@ -1,0 +1,199 @@
+//! `POST` on the endpoint: authentication, the era of the message, then a stateless
+//! (2026-07-28) call, a legacy session's message, or the `initialize` that opens a session.
+
+use super::headers;
+use super::refusal::Refusal;
+use super::reply::{self, ChallengeHint, Drive, Outcome};
+use super::server::App;
+use crate::context::Caller;
+use crate::jsonrpc::{Incoming, RequestId, success_response};
+use crate::protocol::{Era, RequestScope};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// `POST` on the endpoint.
+pub(super) async fn post_mcp(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let parsed = serde_json::from_slice::<Value>(&body);
+    let id = parsed
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("id"))
+        .and_then(RequestId::from_value);
+    let caller = app
+        .authenticate(&headers, &uri, id.as_ref(), || {
+            app.scopes_for(parsed.as_ref().ok())
+        })
+        .await?;
+    let body = parsed.map_err(Refusal::Unparsable)?;
+    let hint = app.hint(Vec::new(), true);
+    match headers::detect_era(&headers, &body) {
+        Era::Modern => post_modern(&app, &headers, body, caller, hint).await,
+        Era::Legacy => post_legacy(&app, &headers, body, caller, hint).await,
+    }
+}
+
+/// A stateless 2026-07-28 message. The call runs inline in the response (see
+/// [`Drive::Inline`]): no task, and a disconnect cancels it.
+async fn post_modern(
+    app: &App,
+    headers: &HeaderMap,
+    body: Value,
+    caller: Arc<Caller>,
+    hint: ChallengeHint,
+) -> Result<Response, Refusal> {
+    if body.is_array() {
+        return Err(Refusal::ModernBatch);
+    }
+    let request = match classify(body)? {
+        Incoming::Notification(n) => {
+            tracing::debug!(method = %n.method, "notification on the stateless endpoint");
+            return Ok(reply::accepted());
+        }
+        Incoming::Response(_) => return Err(Refusal::ModernResponse),
+        Incoming::Request(r) => r,
+    };
+    if let Err(error) = headers::check_modern(headers, &request) {
+        return Err(Refusal::HeaderRules {
+            id: request.id,
+            error: Box::new(error),
+            hint,
+        });
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let scope = RequestScope {
+        connection: None,
+        caller,
+        outbound: Some(tx),
+    };
+    let server = app.server.clone();
+    let call = async move {
+        let id = request.id.clone();
+        Some(
+            match server.handle_request(request, Era::Modern, &scope).await {
+                Ok(result) => Outcome::Message(success_response(&id, result)),
+                Err(error) => Outcome::Error { id, error },
+            },
+        )
+    };
+    Ok(reply::run(call, rx, Drive::Inline, hint).await)
+}
+
+/// A message of a legacy session, or the `initialize` that opens one. Calls are detached
+/// (see [`Drive::Detached`]): a legacy client cancels with `notifications/cancelled`.
+async fn post_legacy(
+    app: &App,
+    headers: &HeaderMap,
+    body: Value,
+    caller: Arc<Caller>,
+    hint: ChallengeHint,
+) -> Result<Response, Refusal> {
+    headers::check_legacy_version(headers)?;
+    if !headers.contains_key(headers::SESSION_ID) {
+        return initialize(app, body, caller, hint).await;
+    }
+    let session = app
+        .sessions
+        .for_request(headers, &caller, app.validator.is_some())?;
+    let connection = session.connection.clone();
+    let (tx, rx) = mpsc::unbounded_channel();
+    if body.is_array() {
+        let call = app.server.dispatch(&connection, body, &caller, &tx);
+        drop(tx);
+        let call = async move { call.await.map(Outcome::Message) };
+        return Ok(reply::run(call, rx, Drive::Detached, hint).await);
+    }
+    let request = match classify(body)? {
+        Incoming::Notification(n) => {
+            app.server.handle_notification(Some(&connection), &n);
+            return Ok(reply::accepted());
+        }
+        Incoming::Response(r) => {
+            tracing::debug!(id = %r.id, "ignoring a response to an unknown server request");
+            return Ok(reply::accepted());
+        }
+        Incoming::Request(r) => r,
+    };
+    let scope = RequestScope {
+        connection: Some(connection),
+        caller,
+        outbound: Some(tx),
+    };
+    let id = request.id.clone();
+    // Registers the request as in flight now, in arrival order, before the call runs.
+    let future = app.server.dispatch_request(request, &scope);
+    drop(scope);
+    let call = async move {
+        future.await.map(|outcome| match outcome {
+            Ok(result) => Outcome::Message(success_response(&id, result)),
+            Err(error) => Outcome::Error { id, error },
+        })
+    };
+    Ok(reply::run(call, rx, Drive::Detached, hint).await)
+}
+
+/// A legacy POST without a session: only `initialize` may open one.
+async fn initialize(
+    app: &App,
+    body: Value,
+    caller: Arc<Caller>,
+    hint: ChallengeHint,
+) -> Result<Response, Refusal> {
+    let request = match classify(body)? {
+        Incoming::Request(r) if r.method == "initialize" => r,
+        _ => {
+            return Err(Refusal::SessionRequired {
+                initialize_first: true,
+            });
+        }
+    };
+    let subject = app.validator.as_ref().map(|_| caller.subject().to_owned());
+    let session = app
+        .sessions
+        .create(subject)
+        .map_err(|_full| Refusal::TooManySessions)?;
+    let scope = RequestScope {
+        connection: Some(session.connection.clone()),
+        caller,
+        outbound: None,
+    };
+    let id = request.id.clone();
+    Ok(match app.server.dispatch_request(request, &scope).await {
+        Some(Ok(result)) => {
+            tracing::info!(
+                session = session.connection.id(),
+                open = app.sessions.len(),
+                "legacy session opened"
+            );
+            let mut response = reply::json(StatusCode::OK, &success_response(&id, result));
+            if let Ok(v) = HeaderValue::from_str(&session.id) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(headers::SESSION_ID), v);
+            }
+            response
+        }
+        Some(Err(error)) => {
+            app.sessions.remove(&session.id);
+            reply::error(Some(&id), &error, &hint)
+        }
+        None => {
+            app.sessions.remove(&session.id);
+            reply::accepted()
+        }
+    })
+}
+
+/// One JSON-RPC message, or the `400` for a value that is not one.
+fn classify(body: Value) -> Result<Incoming, Refusal> {
+    Incoming::classify(body).map_err(|rejected| Refusal::NotJsonRpc(Box::new(rejected)))
+}

@@ -1,0 +1,208 @@
+//! Assembling and serving the transport: the shared state, the router and its layers, the
+//! listener, and graceful shutdown.
+
+use super::config::{HttpConfig, HttpError};
+use super::session::Sessions;
+use super::{authn, origin, post, stream};
+use crate::auth::TokenValidator;
+use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_url};
+use crate::context::Caller;
+use crate::protocol::Server;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::routing::{get, post};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// What every handler of the endpoint shares.
+pub(super) struct App {
+    pub(super) server: Server,
+    pub(super) validator: Option<TokenValidator>,
+    pub(super) metadata_url: Option<String>,
+    pub(super) metadata: Option<ProtectedResourceMetadata>,
+    pub(super) anonymous: Arc<Caller>,
+    pub(super) sessions: Sessions,
+    pub(super) allowed_hosts: Vec<String>,
+    pub(super) allowed_origins: Vec<String>,
+    /// Cancelled when the server starts shutting down; ends the legacy GET streams.
+    pub(super) shutdown: CancellationToken,
+}
+
+/// Builds the transport's `Router` without binding a socket (for tests, or to embed it in a
+/// larger axum application).
+///
+/// Graceful shutdown is then the embedding server's business: legacy GET streams end when
+/// their session ends or the client goes away. [`serve_listener`] also ends them on shutdown.
+///
+/// # Errors
+/// Unusable token-validation or path settings.
+pub fn router(server: Server, config: HttpConfig) -> Result<Router, HttpError> {
+    build(server, &config).map(|(router, _)| router)
+}
+
+fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), HttpError> {
+    if !config.path.starts_with('/') {
+        return Err(HttpError::Config(format!(
+            "the endpoint path `{}` must start with `/`",
+            config.path
+        )));
+    }
+    let validator = match &config.auth {
+        Some(settings) => {
+            if settings.audience != config.resource {
+                tracing::warn!(
+                    audience = %settings.audience,
+                    resource = %config.resource,
+                    "the token audience differs from the advertised resource URI"
+                );
+            }
+            Some(TokenValidator::with_jwks_settings(
+                settings.clone(),
+                config.jwks,
+            )?)
+        }
+        None => {
+            if !config.bind.ip().is_loopback() {
+                tracing::warn!(bind = %config.bind, "serving without authentication on a non-loopback address");
+            }
+            None
+        }
+    };
+    let metadata = config.auth.as_ref().map(|a| {
+        let servers = if a.authorization_servers.is_empty() {
+            vec![a.issuer.clone()]
+        } else {
+            a.authorization_servers.clone()
+        };
+        ProtectedResourceMetadata::new(config.resource.clone(), servers, server.declared_scopes())
+    });
+    let app = Arc::new(App {
+        validator,
+        metadata_url: metadata.as_ref().map(|_| metadata_url(&config.resource)),
+        metadata,
+        anonymous: Arc::new(Caller::local(
+            "anonymous",
+            config.anonymous_scopes.iter().cloned(),
+        )),
+        sessions: Sessions::new(config.max_sessions, config.session_idle_timeout),
+        allowed_hosts: config.allowed_hosts.clone(),
+        allowed_origins: config.allowed_origins.clone(),
+        shutdown: CancellationToken::new(),
+        server,
+    });
+    let mut routes = Router::new()
+        .route(
+            &config.path,
+            post(post::post_mcp)
+                .get(stream::get_mcp)
+                .delete(stream::delete_mcp),
+        )
+        .route("/healthz", get(|| async { "ok" }));
+    if app.metadata.is_some() {
+        for path in metadata_paths(&config.resource) {
+            routes = routes.route(&path, get(authn::protected_resource_metadata));
+        }
+    }
+    let router = routes
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            origin::check_origin,
+        ))
+        .with_state(app.clone())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    header::AUTHORIZATION,
+                    header::COOKIE,
+                ]))
+                .layer(TraceLayer::new_for_http())
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    config.request_timeout,
+                ))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(config.max_body_bytes)),
+        );
+    Ok((router, app))
+}
+
+/// Serves on an already-bound listener until `shutdown` completes; then stops accepting,
+/// lets in-flight calls finish for up to [`HttpConfig::shutdown_grace`], ends the legacy
+/// sessions and returns.
+///
+/// # Errors
+/// Unusable settings, or an I/O error while serving.
+pub async fn serve_listener<F>(
+    listener: TcpListener,
+    server: Server,
+    config: HttpConfig,
+    shutdown: F,
+) -> Result<(), HttpError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (router, app) = build(server, &config)?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, path = %config.path, resource = %config.resource, auth = app.validator.is_some(), "serving MCP over Streamable HTTP");
+    let token = app.shutdown.clone();
+    let signal = {
+        let token = token.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; draining calls in flight");
+            token.cancel();
+        }
+    };
+    let serve = axum::serve(listener, router).with_graceful_shutdown(signal);
+    let grace = config.shutdown_grace;
+    tokio::select! {
+        result = serve.into_future() => result?,
+        () = async { token.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "calls still in flight after the grace period; stopping anyway");
+        }
+    }
+    app.sessions.clear();
+    tracing::info!("HTTP transport stopped");
+    Ok(())
+}
+
+/// Binds [`HttpConfig::bind`] and serves until Ctrl-C or `SIGTERM` (see [`serve_listener`]).
+///
+/// # Errors
+/// Unusable settings, or an I/O error binding or serving.
+pub async fn serve_http(server: Server, config: HttpConfig) -> Result<(), HttpError> {
+    let listener = TcpListener::bind(config.bind).await?;
+    serve_listener(listener, server, config, shutdown_signal()).await
+}
+
+/// Ctrl-C, or `SIGTERM` on Unix.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,96 @@
+//! `GET` (a legacy session's server-to-client SSE stream) and `DELETE` (ending a legacy
+//! session) on the endpoint.
+
+use super::headers;
+use super::refusal::Refusal;
+use super::reply;
+use super::server::App;
+use super::session::Session;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// GET or DELETE without a session: a stateless (modern) client gets `405`; a legacy client
+/// that forgot its session gets `400`.
+fn require_session(headers: &HeaderMap, method: Method) -> Result<(), Refusal> {
+    if headers.contains_key(headers::SESSION_ID) {
+        Ok(())
+    } else if headers::names_legacy_version(headers) {
+        Err(Refusal::SessionRequired {
+            initialize_first: false,
+        })
+    } else {
+        Err(Refusal::MethodNotAllowed(method))
+    }
+}
+
+/// Releases the session's GET stream when the stream ends or is dropped.
+struct StreamGuard(Arc<Session>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.close_get_stream();
+    }
+}
+
+/// `GET`: opens the session's one SSE stream.
+pub(super) async fn get_mcp(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Refusal> {
+    let caller = app
+        .authenticate(&headers, &uri, None, || app.server.baseline_scopes())
+        .await?;
+    require_session(&headers, Method::GET)?;
+    headers::check_legacy_version(&headers)?;
+    let session = app
+        .sessions
+        .for_request(&headers, &caller, app.validator.is_some())?;
+    let accepts_sse = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/event-stream") || v.contains("*/*"));
+    if !accepts_sse {
+        return Err(Refusal::NotAcceptable);
+    }
+    if !session.open_get_stream() {
+        return Err(Refusal::StreamAlreadyOpen);
+    }
+    let guard = StreamGuard(session.clone());
+    let closed = session.closed.clone();
+    let shutdown = app.shutdown.clone();
+    // Nothing is sent on this stream yet (no server-initiated messages); it stays open, with
+    // keep-alive comments, until the session or the server ends.
+    let stream = futures::stream::once(async move {
+        let _guard = guard;
+        tokio::select! {
+            () = closed.cancelled() => {},
+            () = shutdown.cancelled() => {},
+        }
+    })
+    .filter_map(|()| async { None::<Result<Event, Infallible>> });
+    Ok(reply::sse_response(Sse::new(stream)))
+}
+
+/// `DELETE`: ends the session.
+pub(super) async fn delete_mcp(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Refusal> {
+    let caller = app
+        .authenticate(&headers, &uri, None, || app.server.baseline_scopes())
+        .await?;
+    require_session(&headers, Method::DELETE)?;
+    let session = app
+        .sessions
+        .for_request(&headers, &caller, app.validator.is_some())?;
+    app.sessions.remove(&session.id);
+    Ok(StatusCode::OK.into_response())
+}
