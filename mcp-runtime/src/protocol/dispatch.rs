@@ -258,7 +258,7 @@ impl Server {
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Modern)?,
             Some(Method::ToolsCall) => {
                 self.call_tool(
-                    &request,
+                    request,
                     scope,
                     modern.log_level,
                     modern.capabilities.as_ref(),
@@ -299,7 +299,7 @@ impl Server {
             Some(Method::ToolsCall) => {
                 let capabilities = connection.client_capabilities();
                 self.call_tool(
-                    &request,
+                    request,
                     scope,
                     connection.log_level(),
                     capabilities.as_ref(),
@@ -345,7 +345,7 @@ impl Server {
                 self.list_prompts(&request.params, scope, era)
             }
             Some(Method::PromptsGet) if has_prompts => {
-                self.get_prompt(&request, scope, log_level).await
+                self.get_prompt(request, scope, log_level).await
             }
             Some(Method::CompletionComplete) if self.has_completions() => {
                 self.complete(&request.params, scope)

@@ -26,32 +26,34 @@ impl Server {
     }
 
     /// `prompts/get`: authorizes, checks the (string) arguments and renders the prompt.
+    /// The request is consumed: its argument strings go to the handler without being copied.
     pub(super) async fn get_prompt(
         &self,
-        request: &Request,
+        request: Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
     ) -> Result<Object, McpError> {
-        let params = &request.params;
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| McpError::invalid_params("`prompts/get` needs `name` (a string)"))?;
+        let Request { id, mut params, .. } = request;
+        let Some(Value::String(name)) = params.remove("name") else {
+            return Err(McpError::invalid_params(
+                "`prompts/get` needs `name` (a string)",
+            ));
+        };
         let prompt = self
             .inner
             .prompts
-            .get(name)
+            .get(&name)
             .ok_or_else(|| McpError::InvalidParams {
                 message: format!("Unknown prompt: {name}"),
                 data: Some(json!({ "name": name })),
             })?;
         self.authorize(scope, &Target::prompt(prompt))?;
-        let arguments: PromptArguments = match params.get("arguments") {
+        let arguments: PromptArguments = match params.remove("arguments") {
             None | Some(Value::Null) => PromptArguments::new(),
             Some(Value::Object(a)) => a
-                .iter()
+                .into_iter()
                 .map(|(k, v)| match v {
-                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    Value::String(s) => Ok((k, s)),
                     _ => Err(McpError::invalid_params(format!(
                         "Invalid arguments for prompt {name}: `{k}` must be a string"
                     ))),
@@ -65,7 +67,7 @@ impl Server {
                 message: format!("Invalid arguments for prompt {name}: {why}"),
                 data: Some(json!({ "prompt": name })),
             })?;
-        let ctx = self.context(&request.id, scope, name, log_level);
+        let ctx = self.context(&id, scope, &name, log_level);
         match AssertUnwindSafe(prompt.get(ctx, arguments))
             .catch_unwind()
             .await
@@ -80,7 +82,7 @@ impl Server {
                 error.message()
             ))),
             Err(_panic) => {
-                tracing::error!(prompt = name, "prompt handler panicked");
+                tracing::error!(prompt = name.as_str(), "prompt handler panicked");
                 Err(McpError::Internal(format!(
                     "prompt {name} failed unexpectedly"
                 )))

@@ -9,6 +9,7 @@ use crate::content::Arguments;
 use crate::context::{LogLevel, ToolContext};
 use crate::error::McpError;
 use crate::jsonrpc::Request;
+use crate::registry::Tool;
 use futures::FutureExt;
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
@@ -29,22 +30,25 @@ impl Server {
     /// `tools/call`: authorizes the call, checks the client's capabilities and the
     /// arguments, and runs the handler. A handler's failure (or panic) is a result with
     /// `isError`; only invalid arguments are a protocol error.
+    ///
+    /// The request is consumed: its arguments go to the handler without being copied.
     pub(super) async fn call_tool(
         &self,
-        request: &Request,
+        request: Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
         client_capabilities: Option<&Value>,
     ) -> Result<Object, McpError> {
-        let params = &request.params;
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| McpError::invalid_params("`tools/call` needs `name` (a string)"))?;
+        let Request { id, mut params, .. } = request;
+        let Some(Value::String(name)) = params.remove("name") else {
+            return Err(McpError::invalid_params(
+                "`tools/call` needs `name` (a string)",
+            ));
+        };
         let tool = self
             .inner
             .tools
-            .get(name)
+            .get(&name)
             .ok_or_else(|| McpError::InvalidParams {
                 message: format!("Unknown tool: {name}"),
                 data: Some(json!({ "name": name })),
@@ -65,27 +69,13 @@ impl Server {
                 required: Value::Object(missing),
             });
         }
-        let arguments: Arguments = match params.get("arguments") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(a)) => a.clone(),
-            Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
-        };
-        let args_value = Value::Object(arguments);
-        if let Err(why) = tool.validate_arguments(&args_value) {
-            return Err(McpError::InvalidParams {
-                message: format!("Invalid arguments for tool {name}: {why}"),
-                data: Some(json!({ "tool": name })),
-            });
-        }
-        let Value::Object(arguments) = args_value else {
-            unreachable!("checked above")
-        };
+        let arguments = take_arguments(tool, &name, &mut params)?;
         let progress_token = params
-            .get("_meta")
-            .and_then(|m| m.get("progressToken"))
-            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
-            .cloned();
-        let ctx = ToolContext::builder(scope.caller.clone(), request.id.clone(), name)
+            .get_mut("_meta")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+        let ctx = ToolContext::builder(scope.caller.clone(), id, name.as_str())
             .progress_token(progress_token)
             .log_level(log_level)
             .outbound(scope.outbound.clone())
@@ -107,13 +97,39 @@ impl Server {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                tracing::error!(tool = name, panic = %what, "tool handler panicked");
+                tracing::error!(tool = name.as_str(), panic = %what, "tool handler panicked");
                 Ok(error_result(&format!(
                     "The tool `{name}` failed unexpectedly (internal error)."
                 )))
             }
         }
     }
+}
+
+/// Checks the `arguments` of a `tools/call` (absent or `null` is `{}`) against `tool`'s input
+/// schema where they are, then moves them out of `params` for the handler.
+fn take_arguments(
+    tool: &Tool,
+    name: &str,
+    params: &mut Map<String, Value>,
+) -> Result<Arguments, McpError> {
+    let empty = Value::Object(Map::new());
+    let given = match params.get("arguments") {
+        None | Some(Value::Null) => &empty,
+        Some(arguments @ Value::Object(_)) => arguments,
+        Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
+    };
+    if let Err(why) = tool.validate_arguments(given) {
+        return Err(McpError::InvalidParams {
+            message: format!("Invalid arguments for tool {name}: {why}"),
+            data: Some(json!({ "tool": name })),
+        });
+    }
+    Ok(match params.remove("arguments") {
+        Some(Value::Object(arguments)) => arguments,
+        // Absent or `null`: anything else was refused above.
+        _ => Map::new(),
+    })
 }
 
 /// A `tools/call` result reporting that the tool failed, with `text` as its one content block.
