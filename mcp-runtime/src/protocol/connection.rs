@@ -1,3 +1,5 @@
+//! Per-connection state: what the legacy handshake negotiated and the requests in flight.
+
 use crate::context::LogLevel;
 use crate::jsonrpc::RequestId;
 use futures::future::{AbortHandle, AbortRegistration};

@@ -1,0 +1,179 @@
+//! Building a [`Server`]: [`ServerBuilder`] collects tools, resources, prompts, shared state
+//! and settings, and [`Implementation`] names the server.
+
+use super::server::{Inner, Server};
+use crate::authz::{Authorizer, DeclaredScopes};
+use crate::context::Extensions;
+use crate::registry::{
+    Prompt, PromptRegistry, RegistryError, Resource, ResourceRegistry, ResourceTemplate, Tool,
+    ToolRegistry,
+};
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+
+/// A server's name and version (`serverInfo`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Implementation {
+    /// Machine name.
+    pub name: String,
+    /// Version string.
+    pub version: String,
+    /// Display title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// Builds a [`Server`]; see [`Server::builder`].
+#[must_use = "call .build() to finish the server"]
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: ToolRegistry,
+    resources: ResourceRegistry,
+    prompts: PromptRegistry,
+    errors: Vec<RegistryError>,
+    authorizer: Arc<dyn Authorizer>,
+    extensions: Extensions,
+    page_size: usize,
+    list_ttl_ms: u64,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Starts a server called `name` at `version`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: Implementation {
+                name: name.into(),
+                version: version.into(),
+                title: None,
+            },
+            instructions: None,
+            tools: ToolRegistry::new(),
+            resources: ResourceRegistry::new(),
+            prompts: PromptRegistry::new(),
+            errors: Vec::new(),
+            authorizer: Arc::new(DeclaredScopes),
+            extensions: Extensions::default(),
+            page_size: 100,
+            list_ttl_ms: 60_000,
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// A display title for `serverInfo`.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Instructions for the client's model.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Adds a tool. Definition errors are reported by [`ServerBuilder::build`].
+    pub fn tool(mut self, tool: Result<Tool, RegistryError>) -> Self {
+        match tool.and_then(|t| self.tools.register(t)) {
+            Ok(()) => {}
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Adds several tools.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Result<Tool, RegistryError>>) -> Self {
+        for t in tools {
+            self = self.tool(t);
+        }
+        self
+    }
+
+    /// Adds a resource at a fixed URI. Definition errors are reported by
+    /// [`ServerBuilder::build`].
+    pub fn resource(mut self, resource: Result<Resource, RegistryError>) -> Self {
+        if let Err(e) = resource.and_then(|r| self.resources.register(r)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Adds a resource template. Definition errors are reported by [`ServerBuilder::build`].
+    pub fn resource_template(mut self, template: Result<ResourceTemplate, RegistryError>) -> Self {
+        if let Err(e) = template.and_then(|t| self.resources.register_template(t)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Adds a prompt. Definition errors are reported by [`ServerBuilder::build`].
+    pub fn prompt(mut self, prompt: Result<Prompt, RegistryError>) -> Self {
+        if let Err(e) = prompt.and_then(|p| self.prompts.register(p)) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Shares `value` with every handler ([`ToolContext::state`]).
+    ///
+    /// [`ToolContext::state`]: crate::context::ToolContext::state
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+
+    /// Replaces the default [`DeclaredScopes`] authorizer (e.g. with a deployment policy).
+    pub fn authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.authorizer = authorizer;
+        self
+    }
+
+    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
+    /// `prompts/list` (default 100).
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// `ttlMs` of modern list and `resources/read` results (default 60 000).
+    pub fn list_ttl_ms(mut self, ttl: u64) -> Self {
+        self.list_ttl_ms = ttl;
+        self
+    }
+
+    /// The tools registered so far (for checks before building).
+    pub fn registry(&self) -> &ToolRegistry {
+        &self.tools
+    }
+
+    /// Finishes the server.
+    ///
+    /// # Errors
+    /// Every tool definition or registration error, in order.
+    pub fn build(self) -> Result<Server, Vec<RegistryError>> {
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(Server::new(Inner {
+            info: self.info,
+            instructions: self.instructions,
+            tools: self.tools,
+            resources: self.resources,
+            prompts: self.prompts,
+            authorizer: self.authorizer,
+            extensions: Arc::new(self.extensions),
+            page_size: self.page_size,
+            list_ttl_ms: self.list_ttl_ms,
+        }))
+    }
+}

@@ -1,0 +1,92 @@
+//! The prompt methods: `prompts/list` and `prompts/get`.
+
+use super::era::Era;
+use super::server::{RequestScope, Server};
+use super::{Object, to_object};
+use crate::authz::Target;
+use crate::context::LogLevel;
+use crate::error::McpError;
+use crate::jsonrpc::Request;
+use crate::registry::PromptArguments;
+use futures::FutureExt;
+use serde_json::{Map, Value, json};
+use std::panic::AssertUnwindSafe;
+
+impl Server {
+    /// `prompts/list`: one page of the prompts this caller may see.
+    pub(super) fn list_prompts(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+        era: Era,
+    ) -> Result<Object, McpError> {
+        let prompts = self.inner.prompts.iter();
+        let items = prompts.map(|p| (Target::prompt(p), p.to_json()));
+        self.list_page(params, scope, "prompts", items, era)
+    }
+
+    /// `prompts/get`: authorizes, checks the (string) arguments and renders the prompt.
+    /// The request is consumed: its argument strings go to the handler without being copied.
+    pub(super) async fn get_prompt(
+        &self,
+        request: Request,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+    ) -> Result<Object, McpError> {
+        let Request { id, mut params, .. } = request;
+        let Some(Value::String(name)) = params.remove("name") else {
+            return Err(McpError::invalid_params(
+                "`prompts/get` needs `name` (a string)",
+            ));
+        };
+        let prompt = self
+            .inner
+            .prompts
+            .get(&name)
+            .ok_or_else(|| McpError::InvalidParams {
+                message: format!("Unknown prompt: {name}"),
+                data: Some(json!({ "name": name })),
+            })?;
+        self.authorize(scope, &Target::prompt(prompt))?;
+        let arguments: PromptArguments = match params.remove("arguments") {
+            None | Some(Value::Null) => PromptArguments::new(),
+            Some(Value::Object(a)) => a
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k, s)),
+                    _ => Err(McpError::invalid_params(format!(
+                        "Invalid arguments for prompt {name}: `{k}` must be a string"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
+        };
+        prompt
+            .check_arguments(&arguments)
+            .map_err(|why| McpError::InvalidParams {
+                message: format!("Invalid arguments for prompt {name}: {why}"),
+                data: Some(json!({ "prompt": name })),
+            })?;
+        let ctx = self.context(&id, scope, &name, log_level);
+        match AssertUnwindSafe(prompt.get(ctx, arguments))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(result)) => to_object(result),
+            Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
+                message: format!("Invalid arguments for prompt {name}: {}", error.message()),
+                data: Some(json!({ "prompt": name })),
+            }),
+            Ok(Err(error)) => Err(McpError::Internal(format!(
+                "prompt {name} failed: {}",
+                error.message()
+            ))),
+            Err(_panic) => {
+                tracing::error!(prompt = name.as_str(), "prompt handler panicked");
+                Err(McpError::Internal(format!(
+                    "prompt {name} failed unexpectedly"
+                )))
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The resource methods: `resources/list`, `resources/templates/list`, `resources/read`, and
+//! the legacy `resources/subscribe` / `resources/unsubscribe`.
+
+use super::Object;
+use super::era::Era;
+use super::server::{RequestScope, Server};
+use crate::authz::{CacheScope, Target};
+use crate::context::LogLevel;
+use crate::error::McpError;
+use crate::jsonrpc::Request;
+use crate::registry::ResourceError;
+use futures::FutureExt;
+use serde_json::{Map, Value, json};
+use std::panic::AssertUnwindSafe;
+
+impl Server {
+    /// `resources/list`: one page of the fixed-URI resources this caller may see.
+    pub(super) fn list_resources(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+        era: Era,
+    ) -> Result<Object, McpError> {
+        let resources = self.inner.resources.iter();
+        let items = resources.map(|r| (Target::resource(r), r.to_json()));
+        self.list_page(params, scope, "resources", items, era)
+    }
+
+    /// `resources/templates/list`: one page of the resource templates this caller may see.
+    pub(super) fn list_resource_templates(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+        era: Era,
+    ) -> Result<Object, McpError> {
+        let templates = self.inner.resources.templates();
+        let items = templates.map(|t| (Target::template(t), t.to_json()));
+        self.list_page(params, scope, "resourceTemplates", items, era)
+    }
+
+    /// `resources/read` of a fixed-URI resource or of a URI a template matches. An unknown
+    /// URI is `-32002` in legacy sessions and `-32602` with `data.uri` in modern requests.
+    pub(super) async fn read_resource(
+        &self,
+        request: &Request,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+        era: Era,
+    ) -> Result<Object, McpError> {
+        let uri = request
+            .params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| McpError::invalid_params("`resources/read` needs `uri` (a string)"))?;
+        let not_found = || match era {
+            Era::Modern => McpError::InvalidParams {
+                message: format!("Resource not found: {uri}"),
+                data: Some(json!({ "uri": uri })),
+            },
+            Era::Legacy => McpError::ResourceNotFound {
+                uri: uri.to_owned(),
+            },
+        };
+        let resources = &self.inner.resources;
+        let read = if let Some(resource) = resources.get(uri) {
+            self.authorize(scope, &Target::resource(resource))?;
+            let ctx = self.context(&request.id, scope, resource.name(), log_level);
+            resource.read(ctx)
+        } else if let Some((template, vars)) = resources.find_template(uri) {
+            self.authorize(scope, &Target::template(template))?;
+            let ctx = self.context(&request.id, scope, template.name(), log_level);
+            template.read(ctx, uri.to_owned(), vars)
+        } else {
+            return Err(not_found());
+        };
+        let contents = match AssertUnwindSafe(read).catch_unwind().await {
+            Ok(Ok(contents)) => contents,
+            Ok(Err(ResourceError::NotFound)) => return Err(not_found()),
+            Ok(Err(ResourceError::Failed(why))) => {
+                return Err(McpError::Internal(format!("reading {uri} failed: {why}")));
+            }
+            Err(_panic) => {
+                tracing::error!(uri, "resource handler panicked");
+                return Err(McpError::Internal(format!(
+                    "reading {uri} failed unexpectedly"
+                )));
+            }
+        };
+        let mut result = Object::new();
+        result.insert("contents".into(), json!(contents));
+        if era == Era::Modern {
+            result.insert("ttlMs".into(), json!(self.inner.list_ttl_ms));
+            // What a handler returns may depend on the caller: never shared between callers.
+            result.insert("cacheScope".into(), json!(CacheScope::Private.as_str()));
+        }
+        Ok(result)
+    }
+
+    /// Legacy `resources/subscribe` / `resources/unsubscribe`: acknowledged with `{}` for a
+    /// resource the caller may read. (The registered resources do not announce changes, so
+    /// no `notifications/resources/updated` follows.)
+    pub(super) fn subscribe(
+        &self,
+        request: &Request,
+        scope: &RequestScope,
+    ) -> Result<Object, McpError> {
+        let uri = request
+            .params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                McpError::invalid_params(format!("`{}` needs `uri` (a string)", request.method))
+            })?;
+        let resources = &self.inner.resources;
+        if let Some(resource) = resources.get(uri) {
+            self.authorize(scope, &Target::resource(resource))?;
+        } else if let Some((template, _)) = resources.find_template(uri) {
+            self.authorize(scope, &Target::template(template))?;
+        } else {
+            return Err(McpError::ResourceNotFound {
+                uri: uri.to_owned(),
+            });
+        }
+        Ok(Object::new())
+    }
+}

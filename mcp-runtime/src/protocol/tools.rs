@@ -1,0 +1,141 @@
+//! The tool methods: `tools/list`, and `tools/call` with its capability, argument and
+//! outcome handling.
+
+use super::era::Era;
+use super::server::{RequestScope, Server};
+use super::{Object, to_object};
+use crate::authz::Target;
+use crate::content::Arguments;
+use crate::context::{LogLevel, ToolContext};
+use crate::error::McpError;
+use crate::jsonrpc::Request;
+use crate::registry::Tool;
+use futures::FutureExt;
+use serde_json::{Map, Value, json};
+use std::panic::AssertUnwindSafe;
+
+impl Server {
+    /// `tools/list`: one page of the tools this caller may see.
+    pub(super) fn list_tools(
+        &self,
+        params: &Map<String, Value>,
+        scope: &RequestScope,
+        era: Era,
+    ) -> Result<Object, McpError> {
+        let tools = self.inner.tools.iter();
+        let items = tools.map(|t| (Target::tool(t), t.to_json()));
+        self.list_page(params, scope, "tools", items, era)
+    }
+
+    /// `tools/call`: authorizes the call, checks the client's capabilities and the
+    /// arguments, and runs the handler. A handler's failure (or panic) is a result with
+    /// `isError`; only invalid arguments are a protocol error.
+    ///
+    /// The request is consumed: its arguments go to the handler without being copied.
+    pub(super) async fn call_tool(
+        &self,
+        request: Request,
+        scope: &RequestScope,
+        log_level: Option<LogLevel>,
+        client_capabilities: Option<&Value>,
+    ) -> Result<Object, McpError> {
+        let Request { id, mut params, .. } = request;
+        let Some(Value::String(name)) = params.remove("name") else {
+            return Err(McpError::invalid_params(
+                "`tools/call` needs `name` (a string)",
+            ));
+        };
+        let tool = self
+            .inner
+            .tools
+            .get(&name)
+            .ok_or_else(|| McpError::InvalidParams {
+                message: format!("Unknown tool: {name}"),
+                data: Some(json!({ "name": name })),
+            })?;
+        self.authorize(scope, &Target::tool(tool))?;
+        let missing: Map<String, Value> = tool
+            .required_client_capabilities()
+            .iter()
+            .filter(|c| {
+                client_capabilities
+                    .and_then(|caps| caps.get(c.as_str()))
+                    .is_none()
+            })
+            .map(|c| (c.clone(), json!({})))
+            .collect();
+        if !missing.is_empty() {
+            return Err(McpError::MissingClientCapability {
+                required: Value::Object(missing),
+            });
+        }
+        let arguments = take_arguments(tool, &name, &mut params)?;
+        let progress_token = params
+            .get_mut("_meta")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+        let ctx = ToolContext::builder(scope.caller.clone(), id, name.as_str())
+            .progress_token(progress_token)
+            .log_level(log_level)
+            .outbound(scope.outbound.clone())
+            .extensions(self.inner.extensions.clone())
+            .build();
+        let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
+            .catch_unwind()
+            .await;
+        match outcome {
+            Ok(Ok(result)) => to_object(result),
+            Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
+                message: format!("Invalid arguments for tool {name}: {}", error.message()),
+                data: Some(json!({ "tool": name })),
+            }),
+            Ok(Err(error)) => Ok(error_result(error.message())),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(tool = name.as_str(), panic = %what, "tool handler panicked");
+                Ok(error_result(&format!(
+                    "The tool `{name}` failed unexpectedly (internal error)."
+                )))
+            }
+        }
+    }
+}
+
+/// Checks the `arguments` of a `tools/call` (absent or `null` is `{}`) against `tool`'s input
+/// schema where they are, then moves them out of `params` for the handler.
+fn take_arguments(
+    tool: &Tool,
+    name: &str,
+    params: &mut Map<String, Value>,
+) -> Result<Arguments, McpError> {
+    let empty = Value::Object(Map::new());
+    let given = match params.get("arguments") {
+        None | Some(Value::Null) => &empty,
+        Some(arguments @ Value::Object(_)) => arguments,
+        Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
+    };
+    if let Err(why) = tool.validate_arguments(given) {
+        return Err(McpError::InvalidParams {
+            message: format!("Invalid arguments for tool {name}: {why}"),
+            data: Some(json!({ "tool": name })),
+        });
+    }
+    Ok(match params.remove("arguments") {
+        Some(Value::Object(arguments)) => arguments,
+        // Absent or `null`: anything else was refused above.
+        _ => Map::new(),
+    })
+}
+
+/// A `tools/call` result reporting that the tool failed, with `text` as its one content block.
+fn error_result(text: &str) -> Object {
+    let mut result = Object::new();
+    result.insert("content".into(), json!([{ "type": "text", "text": text }]));
+    result.insert("isError".into(), Value::Bool(true));
+    result
+}
