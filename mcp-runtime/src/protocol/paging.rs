@@ -11,17 +11,18 @@ use serde_json::{Map, Value, json};
 impl Server {
     /// One page of a `tools/list`, `resources/list`, `resources/templates/list` or
     /// `prompts/list` result: the items the authorizer shows this caller, paginated with
-    /// opaque cursors.
-    pub(super) fn list_page<'t>(
+    /// opaque cursors. Only the items of the page are described.
+    pub(super) fn list_page<'t, T: 't>(
         &self,
         params: &Map<String, Value>,
         scope: &RequestScope,
         key: &str,
-        items: impl Iterator<Item = (Target<'t>, Value)>,
+        items: impl Iterator<Item = (Target<'t>, &'t T)>,
+        describe: impl Fn(&T) -> Value,
         era: Era,
     ) -> Result<Object, McpError> {
         let offset = parse_cursor(params)?;
-        let (targets, mut items): (Vec<Target<'t>>, Vec<Value>) = items.unzip();
+        let (targets, items): (Vec<Target<'t>>, Vec<&T>) = items.unzip();
         let (visible, cache_scope) = self.inner.authorizer.visible_among(&scope.caller, &targets);
         if offset > visible.len() {
             return Err(McpError::invalid_params(
@@ -31,7 +32,7 @@ impl Server {
         let end = (offset + self.inner.page_size).min(visible.len());
         let page: Vec<Value> = visible[offset..end]
             .iter()
-            .map(|&i| std::mem::take(&mut items[i]))
+            .map(|&i| describe(items[i]))
             .collect();
         let mut result = Object::new();
         result.insert(key.to_owned(), Value::Array(page));

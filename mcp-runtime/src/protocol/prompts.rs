@@ -21,8 +21,8 @@ impl Server {
         era: Era,
     ) -> Result<Object, McpError> {
         let prompts = self.inner.prompts.iter();
-        let items = prompts.map(|p| (Target::prompt(p), p.to_json()));
-        self.list_page(params, scope, "prompts", items, era)
+        let items = prompts.map(|p| (Target::prompt(p), &**p));
+        self.list_page(params, scope, "prompts", items, |p| p.to_json(), era)
     }
 
     /// `prompts/get`: authorizes, checks the (string) arguments and renders the prompt.

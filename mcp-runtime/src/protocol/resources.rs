@@ -8,7 +8,7 @@ use crate::authz::{CacheScope, Target};
 use crate::context::LogLevel;
 use crate::error::McpError;
 use crate::jsonrpc::Request;
-use crate::registry::ResourceError;
+use crate::registry::{ResourceError, ResourceTemplate};
 use futures::FutureExt;
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
@@ -22,8 +22,8 @@ impl Server {
         era: Era,
     ) -> Result<Object, McpError> {
         let resources = self.inner.resources.iter();
-        let items = resources.map(|r| (Target::resource(r), r.to_json()));
-        self.list_page(params, scope, "resources", items, era)
+        let items = resources.map(|r| (Target::resource(r), &**r));
+        self.list_page(params, scope, "resources", items, |r| r.to_json(), era)
     }
 
     /// `resources/templates/list`: one page of the resource templates this caller may see.
@@ -34,8 +34,9 @@ impl Server {
         era: Era,
     ) -> Result<Object, McpError> {
         let templates = self.inner.resources.templates();
-        let items = templates.map(|t| (Target::template(t), t.to_json()));
-        self.list_page(params, scope, "resourceTemplates", items, era)
+        let items = templates.map(|t| (Target::template(t), &**t));
+        let describe = |t: &ResourceTemplate| t.to_json();
+        self.list_page(params, scope, "resourceTemplates", items, describe, era)
     }
 
     /// `resources/read` of a fixed-URI resource or of a URI a template matches. An unknown

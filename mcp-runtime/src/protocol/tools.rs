@@ -23,8 +23,15 @@ impl Server {
         era: Era,
     ) -> Result<Object, McpError> {
         let tools = self.inner.tools.iter();
-        let items = tools.map(|t| (Target::tool(t), t.to_json()));
-        self.list_page(params, scope, "tools", items, era)
+        let items = tools.map(|t| (Target::tool(t), &**t));
+        self.list_page(
+            params,
+            scope,
+            "tools",
+            items,
+            |t| t.descriptor().clone(),
+            era,
+        )
     }
 
     /// `tools/call`: authorizes the call, checks the client's capabilities and the
