@@ -5,7 +5,8 @@
 //!   validation with `file:line:column` diagnostics; [`engine`]: one environment compiled into
 //!   a pure decision engine; [`reload`]: hot reload (SIGHUP and file changes) that keeps the
 //!   last good policy.
-//! - Inside: `diagnostic` (positions, errors, suggestions), `keys` (unknown keys), `values`
+//! - Inside: `diagnostic` (positions, errors, suggestions), `keys` (unknown keys, with the
+//!   keys each table accepts read from the model by `schema`), `values`
 //!   (rate limits, durations, URLs, `${VAR}`), `validate`, `compile`, `settings` (an
 //!   environment's deployment settings), `scopes` (scope bit sets), `principal` (the stdio
 //!   caller) and `authorizer`.
@@ -56,6 +57,7 @@ pub mod load;
 pub mod model;
 mod principal;
 pub mod reload;
+mod schema;
 mod scopes;
 mod settings;
 mod validate;
