@@ -1,76 +1,94 @@
-//! Compiling one environment of a validated [`Policy`] into an [`Engine`]: scopes interned as
-//! bits, grants and the hierarchy closed, each tool's rules merged from its layers.
+//! Compiling one environment of a validated [`Policy`] into an [`Engine`]: grants and the
+//! hierarchy closed into one scope set per token scope and role, and each item's rules merged
+//! from its layers. Everything here was validated already, so compiling cannot fail on the
+//! file, only on the deployment's settings ([`super::settings`]).
 
-use super::diagnostic::PolicyError;
+use super::diagnostic::{PolicyError, did_you_mean};
 use super::engine::{CompiledTool, Condition, Engine, Limiter, Principal};
 use super::load::Policy;
-use super::model::Name;
 use super::scopes::ScopeSet;
-use super::values::{RateLimit, VarLookup, parse_rate_limit};
-use crate::registry::Access;
-use governor::{DefaultKeyedRateLimiter, Quota};
+use super::settings;
+use super::valid::{Layer, Rule, RuleKey, ValidTarget};
+use super::values::{RateLimit, VarLookup};
+use crate::authz::Primitive;
+use governor::DefaultKeyedRateLimiter;
 use std::collections::HashMap;
 use std::hash::RandomState;
+
+/// The table that holds rules for `kind`: `tools`, `prompts` or `resources`.
+pub(super) fn section(kind: Primitive) -> &'static str {
+    match kind {
+        Primitive::Tool => "tools",
+        Primitive::Prompt => "prompts",
+        _ => "resources",
+    }
+}
+
+/// The path of the rule for `key` in table `layer` (`None` for the top level), e.g.
+/// `env.prod.tools.cancel_order` or `resources."technova://orders/{id}"`.
+fn rule_path(layer: Option<&str>, (kind, name): &RuleKey) -> String {
+    let item = match kind {
+        Primitive::Resource => format!("\"{name}\""),
+        _ => name.clone(),
+    };
+    match layer {
+        Some(layer) => format!("{layer}.{}.{item}", section(*kind)),
+        None => format!("{}.{item}", section(*kind)),
+    }
+}
+
+/// The rule that stands for the code's own declaration of `key`.
+fn declared_rule((kind, name): &RuleKey) -> String {
+    match kind {
+        Primitive::Tool => format!("declared:{name}"),
+        _ => format!("declared:{}:{name}", kind.as_str()),
+    }
+}
 
 impl Policy {
     /// Compiles environment `env` into a decision engine.
     ///
     /// Variables without a default that are not set are collected in
-    /// [`EnvSettings::unresolved`]; the caller decides whether that is fatal.
+    /// [`EnvSettings::unresolved`](super::EnvSettings::unresolved); the caller decides
+    /// whether that is fatal.
     ///
     /// # Errors
     /// [`PolicyError::UnknownEnvironment`], or [`PolicyError::Invalid`] for settings that are
     /// wrong once interpolated (an unparsable `bind`, a missing `transport`, …).
     pub fn compile(&self, env: &str, vars: VarLookup<'_>) -> Result<Engine, PolicyError> {
-        let layers = self.layers(env)?;
-        let settings = self.settings(env, &layers, vars)?;
-        let file = &self.file;
-
-        // Intern every application scope.
-        let mut names: Vec<String> = self
-            .catalog
-            .tools
-            .iter()
-            .flat_map(|(_, a)| a.scopes().iter().cloned())
-            .chain(file.scopes.extra.iter().map(|s| s.get_ref().clone()))
-            .chain(file.scopes.implies.keys().map(|s| s.get_ref().clone()))
-            .collect();
-        names.sort();
-        names.dedup();
-        let index: HashMap<&str, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
-            .collect();
-        let set_of = |list: &[Name]| {
-            let mut s = ScopeSet::EMPTY;
-            for n in list {
-                if let Some(&i) = index.get(n.get_ref().as_str()) {
-                    s.insert(i);
-                }
-            }
-            s
+        let valid = &self.valid;
+        let Some(environment) = valid.env(env) else {
+            let defined: Vec<String> = self.environments().into_iter().map(str::to_owned).collect();
+            return Err(PolicyError::UnknownEnvironment {
+                file: self.source.name.clone(),
+                name: env.to_owned(),
+                help: did_you_mean(env, defined.iter().map(String::as_str)),
+                defined,
+            });
         };
+        let layers = valid.layers(environment);
+        let settings = settings::resolve(&self.source, environment, &layers, vars)?;
+        let count = valid.scope_names.len();
 
         // Close the hierarchy: implied[i] = everything scope i implies, itself included.
-        let mut implied: Vec<ScopeSet> = (0..names.len())
+        let mut implied: Vec<ScopeSet> = (0..count)
             .map(|i| {
                 let mut s = ScopeSet::EMPTY;
                 s.insert(i);
                 s
             })
             .collect();
-        for (broad, narrower) in &file.scopes.implies {
-            let i = index[broad.get_ref().as_str()];
-            implied[i] = implied[i].union(set_of(narrower));
+        for (broad, narrower) in &valid.implies {
+            if let Some(set) = implied.get_mut(broad.index()) {
+                *set = set.union(ScopeSet::of(narrower.iter().copied()));
+            }
         }
         loop {
             let mut changed = false;
-            for i in 0..names.len() {
-                let mut closed = implied[i];
-                for j in implied[i].iter() {
-                    closed = closed.union(implied[j]);
-                }
+            for i in 0..count {
+                let closed = implied[i]
+                    .iter()
+                    .fold(implied[i], |acc, j| acc.union(implied[j]));
                 if closed != implied[i] {
                     implied[i] = closed;
                     changed = true;
@@ -82,145 +100,135 @@ impl Policy {
         }
         let close = |s: ScopeSet| s.iter().fold(s, |acc, i| acc.union(implied[i]));
 
-        let mut token_scopes: HashMap<Box<str>, ScopeSet> = names
+        let mut token_scopes: HashMap<Box<str>, ScopeSet> = valid
+            .scope_names
             .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str().into(), implied[i]))
+            .zip(&implied)
+            .map(|(n, set)| (n.as_str().into(), *set))
             .collect();
-        for (idp, granted) in &file.grants.scope {
-            let entry = token_scopes
-                .entry(idp.get_ref().as_str().into())
-                .or_default();
-            *entry = entry.union(close(set_of(granted)));
+        for (idp, granted) in &valid.grants_scope {
+            let entry = token_scopes.entry(idp.as_str().into()).or_default();
+            *entry = entry.union(close(ScopeSet::of(granted.iter().copied())));
         }
-        let roles: HashMap<Box<str>, ScopeSet> = file
-            .grants
-            .role
+        let roles: HashMap<Box<str>, ScopeSet> = valid
+            .grants_role
             .iter()
-            .map(|(r, granted)| (r.get_ref().as_str().into(), close(set_of(granted))))
-            .collect();
-        let roles_claim = file
-            .grants
-            .roles_claim
-            .as_ref()
-            .map_or("roles", |r| r.get_ref().as_str())
-            .split('.')
-            .map(Into::into)
+            .map(|(r, granted)| {
+                (
+                    r.as_str().into(),
+                    close(ScopeSet::of(granted.iter().copied())),
+                )
+            })
             .collect();
 
-        let mut tools = Vec::with_capacity(self.catalog.tools.len());
+        let mut tools = Vec::with_capacity(valid.targets.len());
         let mut tool_index = HashMap::new();
-        for (name, access) in &self.catalog.tools {
-            let mut rule_layers = Vec::new();
-            if let Some((_, r)) = file.tools.iter().find(|(k, _)| k.get_ref() == name) {
-                rule_layers.push((format!("tools.{name}"), r));
+        for target in &valid.targets {
+            if target.key.0 != Primitive::Tool {
+                continue;
             }
-            for (layer_name, section) in &layers {
-                if let Some((_, r)) = section.tools.iter().find(|(k, _)| k.get_ref() == name) {
-                    rule_layers.push((format!("{layer_name}.tools.{name}"), r));
-                }
-            }
-            let declared_rule = format!("declared:{name}");
-            let mut declared = ScopeSet::EMPTY;
-            let mut required_names: Vec<String> = Vec::new();
-            let mut scope_rule = Vec::new();
-            if let Access::Scopes(scopes) = access {
-                for s in scopes {
-                    let i = index[s.as_str()];
-                    declared.insert(i);
-                    if !required_names.contains(s) {
-                        required_names.push(s.clone());
-                        scope_rule.push((i, declared_rule.clone()));
-                    }
-                }
-            }
-            let mut required = declared;
-            let mut enabled = true;
-            let mut enabled_rule = None;
-            let mut conditions = Vec::new();
-            let mut limit: Option<(RateLimit, String)> = None;
-            for (path, rule) in &rule_layers {
-                if let Some(e) = &rule.enabled {
-                    enabled = *e.get_ref();
-                    enabled_rule = Some(format!("{path}.enabled"));
-                }
-                for s in &rule.require_scopes {
-                    let i = index[s.get_ref().as_str()];
-                    if !required.contains(i) {
-                        required.insert(i);
-                        required_names.push(s.get_ref().clone());
-                        scope_rule.push((i, format!("{path}.require_scopes")));
-                    }
-                }
-                for (claim, values) in &rule.require_claims {
-                    conditions.push(Condition {
-                        path: claim.get_ref().split('.').map(Into::into).collect(),
-                        any_of: values.get_ref().values(),
-                        rule: format!("{path}.require_claims.{}", claim.get_ref()),
-                    });
-                }
-                if let Some(l) = &rule.rate_limit {
-                    limit = parse_rate_limit(l.get_ref())
-                        .expect("validated")
-                        .map(|l| (l, format!("{path}.rate_limit")));
-                }
-            }
-            let allow_rule = rule_layers
-                .iter()
-                .fold(declared_rule.clone(), |acc, (p, _)| format!("{acc} + {p}"));
-            let limiter = limit.map(|(limit, rule)| {
-                let quota = Quota::with_period(limit.per / limit.calls.get())
-                    .expect("a positive period")
-                    .allow_burst(limit.calls);
-                Limiter {
-                    limiter: DefaultKeyedRateLimiter::dashmap(quota),
-                    limit,
-                    rule,
-                }
-            });
-            tool_index.insert(name.as_str().into(), tools.len());
-            tools.push(CompiledTool {
-                name: name.clone(),
-                declared,
-                required,
-                required_names,
-                scope_rule,
-                enabled,
-                enabled_rule,
-                conditions,
-                limiter,
-                allow_rule,
-            });
+            tool_index.insert(target.key.1.as_str().into(), tools.len());
+            tools.push(compile_target(target, &valid.rules, &layers));
         }
 
         let principal = layers
             .iter()
             .rev()
             .find_map(|(_, s)| s.principal.as_ref())
-            .map(|p| {
-                let mut scopes = ScopeSet::EMPTY;
-                for s in &p.scopes {
-                    if let Some(set) = token_scopes.get(s.get_ref().as_str()) {
-                        scopes = scopes.union(*set);
-                    }
-                }
-                Principal {
-                    scopes,
-                    claims: p.claims.clone(),
-                }
+            .map(|p| Principal {
+                scopes: p
+                    .scopes
+                    .iter()
+                    .filter_map(|s| token_scopes.get(s.as_str()))
+                    .fold(ScopeSet::EMPTY, |acc, s| acc.union(*s)),
+                claims: p.claims.clone(),
             });
 
         Ok(Engine {
             settings,
             revision: 0,
-            scope_names: names,
+            scope_names: valid.scope_names.clone(),
             token_scopes,
             roles,
-            roles_claim,
+            roles_claim: valid.roles_claim.clone(),
             tool_index,
             tools,
             principal,
             hasher: RandomState::new(),
         })
+    }
+}
+
+/// One item's declaration and every rule about it, merged (most general first).
+fn compile_target(
+    target: &ValidTarget,
+    top: &[(RuleKey, Rule)],
+    layers: &[(String, &Layer)],
+) -> CompiledTool {
+    let key = &target.key;
+    let mut rule_layers: Vec<(String, &Rule)> = Vec::new();
+    if let Some((_, r)) = top.iter().find(|(k, _)| k == key) {
+        rule_layers.push((rule_path(None, key), r));
+    }
+    for (layer_name, layer) in layers {
+        if let Some((_, r)) = layer.rules.iter().find(|(k, _)| k == key) {
+            rule_layers.push((rule_path(Some(layer_name), key), r));
+        }
+    }
+    let declared_rule = declared_rule(key);
+    let declared = ScopeSet::of(target.declared.iter().map(|(id, _)| *id));
+    let mut required = declared;
+    let mut required_names: Vec<String> = Vec::new();
+    let mut scope_rule = Vec::new();
+    for (id, name) in &target.declared {
+        required_names.push(name.clone());
+        scope_rule.push((id.index(), declared_rule.clone()));
+    }
+    let mut enabled = true;
+    let mut enabled_rule = None;
+    let mut conditions = Vec::new();
+    let mut limit: Option<(RateLimit, String)> = None;
+    for (path, rule) in &rule_layers {
+        if let Some(e) = rule.enabled {
+            enabled = e;
+            enabled_rule = Some(format!("{path}.enabled"));
+        }
+        for (id, name) in &rule.require_scopes {
+            if !required.contains(id.index()) {
+                required = required.with(*id);
+                required_names.push(name.clone());
+                scope_rule.push((id.index(), format!("{path}.require_scopes")));
+            }
+        }
+        for claim in &rule.require_claims {
+            conditions.push(Condition {
+                path: claim.path.clone(),
+                any_of: claim.any_of.clone(),
+                rule: format!("{path}.require_claims.{}", claim.name),
+            });
+        }
+        if let Some(l) = rule.rate_limit {
+            limit = l.map(|l| (l, format!("{path}.rate_limit")));
+        }
+    }
+    let allow_rule = rule_layers
+        .iter()
+        .fold(declared_rule, |acc, (p, _)| format!("{acc} + {p}"));
+    let limiter = limit.map(|(limit, rule)| Limiter {
+        limiter: DefaultKeyedRateLimiter::dashmap(limit.quota()),
+        limit,
+        rule,
+    });
+    CompiledTool {
+        name: key.1.clone(),
+        declared,
+        required,
+        required_names,
+        scope_rule,
+        enabled,
+        enabled_rule,
+        conditions,
+        limiter,
+        allow_rule,
     }
 }

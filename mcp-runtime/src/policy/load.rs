@@ -3,9 +3,10 @@
 //! environment is known to be well-formed.
 
 use super::keys::unknown_keys;
-use super::model::{EnvSection, PolicyFile};
+use super::model::PolicyFile;
+use super::valid::ValidPolicy;
 use super::validate::Validator;
-use crate::authz::{Catalog, Primitive};
+use crate::authz::{Catalog, CatalogEntry, Primitive};
 use crate::registry::Access;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,7 +51,7 @@ impl ToolCatalog {
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub(crate) source: Arc<Source>,
-    pub(crate) file: PolicyFile,
+    pub(crate) valid: ValidPolicy,
     pub(crate) catalog: Arc<ToolCatalog>,
 }
 
@@ -99,21 +100,36 @@ impl Policy {
                 return Err(PolicyError::Invalid(all));
             }
         };
-        let mut diagnostics = Validator::new(&source, &file, &catalog).run();
-        diagnostics.sort_by_key(|d| (d.line, d.column));
-        if !diagnostics.is_empty() {
-            return Err(PolicyError::Invalid(diagnostics));
-        }
+        let entries = catalog
+            .tools
+            .iter()
+            .map(|(name, access)| CatalogEntry {
+                kind: Primitive::Tool,
+                name: name.clone(),
+                access: access.clone(),
+            })
+            .collect();
+        let full = Catalog {
+            server_name: catalog.server_name.clone(),
+            entries,
+        };
+        let valid = match Validator::new(&source, &file, &full).run() {
+            Ok(valid) => valid,
+            Err(mut diagnostics) => {
+                diagnostics.sort_by_key(|d| (d.line, d.column));
+                return Err(PolicyError::Invalid(diagnostics));
+            }
+        };
         Ok(Self {
             source: Arc::new(source),
-            file,
+            valid,
             catalog,
         })
     }
 
     /// The environments the file defines, sorted.
     pub fn environments(&self) -> Vec<&str> {
-        self.file.env.keys().map(|k| k.get_ref().as_str()).collect()
+        self.valid.envs.iter().map(|e| e.name.as_str()).collect()
     }
 
     /// The file's name.
@@ -124,40 +140,6 @@ impl Policy {
     /// The catalog the policy was validated against.
     pub fn catalog(&self) -> &Arc<ToolCatalog> {
         &self.catalog
-    }
-
-    /// `env`'s layers from the most general to the most specific: `[defaults]`, then each
-    /// `extends` ancestor, then `env` itself (with names for rule paths).
-    ///
-    /// # Errors
-    /// [`PolicyError::UnknownEnvironment`].
-    pub(crate) fn layers(&self, env: &str) -> Result<Vec<(String, &EnvSection)>, PolicyError> {
-        let Some((_, mut section)) = self.file.env.iter().find(|(k, _)| k.get_ref() == env) else {
-            let defined: Vec<String> = self.environments().into_iter().map(str::to_owned).collect();
-            return Err(PolicyError::UnknownEnvironment {
-                file: self.source.name.clone(),
-                name: env.to_owned(),
-                help: did_you_mean(env, defined.iter().map(String::as_str)),
-                defined,
-            });
-        };
-        let mut chain = vec![(format!("env.{env}"), section)];
-        while let Some(parent) = &section.extends {
-            let (name, next) = self
-                .file
-                .env
-                .iter()
-                .find(|(k, _)| k.get_ref() == parent.get_ref())
-                .expect("validated");
-            if chain.len() > self.file.env.len() {
-                break;
-            }
-            chain.push((format!("env.{}", name.get_ref()), next));
-            section = next;
-        }
-        chain.push(("defaults".to_owned(), &self.file.defaults));
-        chain.reverse();
-        Ok(chain)
     }
 }
 

@@ -60,6 +60,7 @@ pub mod reload;
 mod schema;
 mod scopes;
 mod settings;
+mod valid;
 mod validate;
 mod values;
 

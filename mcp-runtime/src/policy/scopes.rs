@@ -4,6 +4,23 @@
 /// The most distinct application scopes one policy may use (they are interned as bits).
 pub const MAX_SCOPES: usize = 256;
 
+/// An application scope interned by a policy: its number, below [`MAX_SCOPES`] by
+/// construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ScopeId(u8);
+
+impl ScopeId {
+    /// The id of scope number `i`, if a policy may have that many scopes.
+    pub(crate) fn new(i: usize) -> Option<Self> {
+        u8::try_from(i).ok().map(Self)
+    }
+
+    /// The scope's number.
+    pub(crate) fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
 /// A set of application scopes, as bits (at most [`MAX_SCOPES`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ScopeSet([u64; 4]);
@@ -15,6 +32,19 @@ impl ScopeSet {
     /// Adds scope number `i`.
     pub fn insert(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// The set with `id` added.
+    #[must_use]
+    pub(crate) fn with(mut self, id: ScopeId) -> Self {
+        let i = id.index();
+        self.0[i / 64] |= 1 << (i % 64);
+        self
+    }
+
+    /// The set of `ids`.
+    pub(crate) fn of(ids: impl IntoIterator<Item = ScopeId>) -> Self {
+        ids.into_iter().fold(Self::EMPTY, Self::with)
     }
 
     /// Whether scope number `i` is in the set.

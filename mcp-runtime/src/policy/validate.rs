@@ -1,15 +1,17 @@
 //! Validating a parsed policy file: every name against what exists (the tools compiled into
 //! the binary, the scopes they declare, the environments of the file) and every value
 //! (rate limits, durations, algorithms, `${VAR}` syntax). Each mistake becomes a
-//! [`Diagnostic`] with the closest valid name when there is one.
+//! [`Diagnostic`] with the closest valid name when there is one; a file without mistakes
+//! becomes a [`ValidPolicy`] of typed values.
 
 use super::diagnostic::{Diagnostic, Source, did_you_mean};
-use super::load::ToolCatalog;
 use super::model::{ClaimMatch, EnvSection, Name, PolicyFile, ToolRule};
-use super::scopes::MAX_SCOPES;
-use super::values::{
-    ALGORITHMS, InterpolationError, interpolate, parse_duration, parse_rate_limit,
+use super::scopes::{MAX_SCOPES, ScopeId};
+use super::valid::{
+    Auth, Claim, ClaimPath, Layer, Principal, Rule, RuleKey, ValidEnv, ValidPolicy, ValidTarget,
 };
+use super::values::{ALGORITHMS, Template, parse_duration, parse_rate_limit};
+use crate::authz::{Catalog, Primitive};
 use crate::registry::validate_scope;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -17,25 +19,31 @@ use std::ops::Range;
 pub(super) struct Validator<'a> {
     source: &'a Source,
     file: &'a PolicyFile,
-    catalog: &'a ToolCatalog,
+    catalog: &'a Catalog,
     app_scopes: BTreeSet<&'a str>,
+    ids: BTreeMap<&'a str, ScopeId>,
     out: Vec<Diagnostic>,
 }
 
 impl<'a> Validator<'a> {
-    pub(super) fn new(source: &'a Source, file: &'a PolicyFile, catalog: &'a ToolCatalog) -> Self {
+    pub(super) fn new(source: &'a Source, file: &'a PolicyFile, catalog: &'a Catalog) -> Self {
         let mut app_scopes: BTreeSet<&str> = catalog
-            .tools
-            .iter()
-            .flat_map(|(_, a)| a.scopes().iter().map(String::as_str))
+            .of_kind(Primitive::Tool)
+            .flat_map(|e| e.access.scopes().iter().map(String::as_str))
             .collect();
         app_scopes.extend(file.scopes.extra.iter().map(|s| s.get_ref().as_str()));
         app_scopes.extend(file.scopes.implies.keys().map(|s| s.get_ref().as_str()));
+        let ids = app_scopes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| ScopeId::new(i).map(|id| (*s, id)))
+            .collect();
         Self {
             source,
             file,
             catalog,
             app_scopes,
+            ids,
             out: Vec::new(),
         }
     }
@@ -56,12 +64,14 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn app_scope(&mut self, scope: &Name, context: &str) {
+    /// The id of an application scope named in `context`.
+    fn app_scope(&mut self, scope: &Name, context: &str) -> Option<ScopeId> {
         if !self.scope_syntax(scope) {
-            return;
+            return None;
         }
         let name = scope.get_ref().as_str();
-        if !self.app_scopes.contains(name) {
+        let id = self.ids.get(name).copied();
+        if id.is_none() {
             let help = did_you_mean(name, self.app_scopes.iter().copied());
             self.error(
                 scope.span(),
@@ -69,9 +79,18 @@ impl<'a> Validator<'a> {
                 help,
             );
         }
+        id
     }
 
-    pub(super) fn run(mut self) -> Vec<Diagnostic> {
+    fn app_scopes(&mut self, scopes: &[Name], context: &str) -> Vec<ScopeId> {
+        scopes
+            .iter()
+            .filter_map(|s| self.app_scope(s, context))
+            .collect()
+    }
+
+    /// Every problem of the file, or the validated policy.
+    pub(super) fn run(mut self) -> Result<ValidPolicy, Vec<Diagnostic>> {
         let file = self.file;
         if let Some(name) = &file.server.name
             && name.get_ref() != &self.catalog.server_name
@@ -93,18 +112,25 @@ impl<'a> Validator<'a> {
         for scope in &file.scopes.extra {
             self.scope_syntax(scope);
         }
+        let mut implies = Vec::new();
         for (broad, narrower) in &file.scopes.implies {
             self.scope_syntax(broad);
-            for s in narrower {
-                self.app_scope(s, &format!("scopes.implies.\"{}\"", broad.get_ref()));
+            let context = format!("scopes.implies.\"{}\"", broad.get_ref());
+            let narrower = self.app_scopes(narrower, &context);
+            if let Some(&id) = self.ids.get(broad.get_ref().as_str()) {
+                implies.push((id, narrower));
             }
         }
+        let mut grants_scope = Vec::new();
         for (idp_scope, granted) in &file.grants.scope {
             self.scope_syntax(idp_scope);
-            for s in granted {
-                self.app_scope(s, &format!("grants.scope.\"{}\"", idp_scope.get_ref()));
-            }
+            let context = format!("grants.scope.\"{}\"", idp_scope.get_ref());
+            grants_scope.push((
+                idp_scope.get_ref().clone(),
+                self.app_scopes(granted, &context),
+            ));
         }
+        let mut grants_role = Vec::new();
         for (role, granted) in &file.grants.role {
             if role.get_ref().is_empty() {
                 self.error(
@@ -113,14 +139,14 @@ impl<'a> Validator<'a> {
                     None,
                 );
             }
-            for s in granted {
-                self.app_scope(s, &format!("grants.role.\"{}\"", role.get_ref()));
-            }
+            let context = format!("grants.role.\"{}\"", role.get_ref());
+            grants_role.push((role.get_ref().clone(), self.app_scopes(granted, &context)));
         }
-        if let Some(path) = &file.grants.roles_claim {
-            self.claim_path(path);
-        }
-        self.tool_rules(&file.tools, "tools");
+        let roles_claim = match &file.grants.roles_claim {
+            Some(path) => self.claim_path(path),
+            None => vec!["roles".into()],
+        };
+        let rules = self.rules(Primitive::Tool, &file.tools, "tools");
         if let Some(extends) = &file.defaults.extends {
             self.error(
                 extends.span(),
@@ -136,9 +162,11 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
-        self.env_settings(&file.defaults);
+        let defaults = self.layer(&file.defaults, Vec::new());
         let env_names: Vec<&str> = file.env.keys().map(|k| k.get_ref().as_str()).collect();
+        let mut envs = Vec::new();
         for (name, env) in &file.env {
+            let mut ancestors = Vec::new();
             if let Some(parent) = &env.extends {
                 if !env_names.contains(&parent.get_ref().as_str()) {
                     let help = did_you_mean(parent.get_ref(), env_names.iter().copied());
@@ -147,39 +175,94 @@ impl<'a> Validator<'a> {
                         format!("unknown environment `{}` in `extends`", parent.get_ref()),
                         help,
                     );
-                } else if self.extends_cycle(name.get_ref()) {
-                    self.error(
-                        parent.span(),
-                        format!(
-                            "`extends` of environment `{}` forms a cycle",
-                            name.get_ref()
+                } else {
+                    match self.ancestors(name.get_ref(), &env_names) {
+                        Some(chain) => ancestors = chain,
+                        None => self.error(
+                            parent.span(),
+                            format!(
+                                "`extends` of environment `{}` forms a cycle",
+                                name.get_ref()
+                            ),
+                            None,
                         ),
-                        None,
-                    );
+                    }
                 }
             }
-            self.tool_rules(&env.tools, &format!("env.{}.tools", name.get_ref()));
-            self.env_settings(env);
+            let context = format!("env.{}.tools", name.get_ref());
+            let rules = self.rules(Primitive::Tool, &env.tools, &context);
+            envs.push(ValidEnv {
+                name: name.get_ref().clone(),
+                span: name.span(),
+                ancestors,
+                layer: self.layer(env, rules),
+            });
         }
-        self.out
+        if !self.out.is_empty() {
+            return Err(self.out);
+        }
+        Ok(ValidPolicy {
+            scope_names: self.ids.keys().map(|s| (*s).to_owned()).collect(),
+            implies,
+            grants_scope,
+            grants_role,
+            roles_claim,
+            targets: self.targets(),
+            rules,
+            defaults,
+            envs,
+        })
     }
 
-    fn extends_cycle(&self, start: &str) -> bool {
+    /// The positions (in `env_names`) of the environments `start` extends, most general first;
+    /// `None` when the chain does not end.
+    fn ancestors(&self, start: &str, env_names: &[&str]) -> Option<Vec<usize>> {
+        let mut chain = Vec::new();
         let mut current = start;
         for _ in 0..=self.file.env.len() {
-            let Some((_, env)) = self.file.env.iter().find(|(k, _)| k.get_ref() == current) else {
-                return false;
+            let (_, env) = self.file.env.iter().find(|(k, _)| k.get_ref() == current)?;
+            let Some(parent) = &env.extends else {
+                chain.reverse();
+                return Some(chain);
             };
-            match &env.extends {
-                Some(p) if p.get_ref() == start => return true,
-                Some(p) => current = p.get_ref(),
-                None => return false,
+            if parent.get_ref() == start {
+                return None;
             }
+            // An unknown parent is reported where it is named; the chain ends there.
+            let Some(i) = env_names.iter().position(|n| n == parent.get_ref()) else {
+                chain.reverse();
+                return Some(chain);
+            };
+            chain.push(i);
+            current = parent.get_ref();
         }
-        true
+        None
     }
 
-    fn claim_path(&mut self, path: &Name) {
+    /// The catalog's items with their declared scopes resolved.
+    fn targets(&self) -> Vec<ValidTarget> {
+        self.catalog
+            .entries
+            .iter()
+            .map(|e| {
+                let mut declared = Vec::new();
+                for s in e.access.scopes() {
+                    match self.ids.get(s.as_str()) {
+                        Some(id) if !declared.iter().any(|(d, _)| d == id) => {
+                            declared.push((*id, s.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+                ValidTarget {
+                    key: (e.kind, e.name.clone()),
+                    declared,
+                }
+            })
+            .collect()
+    }
+
+    fn claim_path(&mut self, path: &Name) -> ClaimPath {
         if path.get_ref().split('.').any(str::is_empty) {
             self.error(
                 path.span(),
@@ -190,29 +273,43 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
+        path.get_ref().split('.').map(Into::into).collect()
     }
 
-    fn tool_rules(&mut self, rules: &BTreeMap<Name, ToolRule>, context: &str) {
-        for (tool, rule) in rules {
-            let name = tool.get_ref().as_str();
-            if self.catalog.access(name).is_none() {
-                let help = did_you_mean(name, self.catalog.tools.iter().map(|(n, _)| n.as_str()));
+    fn rules(
+        &mut self,
+        kind: Primitive,
+        rules: &BTreeMap<Name, ToolRule>,
+        context: &str,
+    ) -> Vec<(RuleKey, Rule)> {
+        let mut out = Vec::new();
+        for (item, rule) in rules {
+            let name = item.get_ref().as_str();
+            if !self.catalog.of_kind(kind).any(|e| e.name == name) {
+                let help = did_you_mean(name, self.catalog.of_kind(kind).map(|e| e.name.as_str()));
                 self.error(
-                    tool.span(),
+                    item.span(),
                     format!("unknown tool `{name}` in `{context}`: this binary has no such tool"),
                     help,
                 );
             }
-            for s in &rule.require_scopes {
-                self.app_scope(s, &format!("{context}.{name}.require_scopes"));
-            }
+            let scope_context = format!("{context}.{name}.require_scopes");
+            let require_scopes = rule
+                .require_scopes
+                .iter()
+                .filter_map(|s| {
+                    self.app_scope(s, &scope_context)
+                        .map(|id| (id, s.get_ref().clone()))
+                })
+                .collect();
+            let mut require_claims = Vec::new();
             for (claim, values) in &rule.require_claims {
-                self.claim_path(claim);
-                let empty = match values.get_ref() {
-                    ClaimMatch::One(v) => v.is_empty(),
-                    ClaimMatch::AnyOf(v) => v.is_empty() || v.iter().any(String::is_empty),
+                let path = self.claim_path(claim);
+                let any_of = match values.get_ref() {
+                    ClaimMatch::One(v) => vec![v.clone()],
+                    ClaimMatch::AnyOf(v) => v.clone(),
                 };
-                if empty {
+                if any_of.is_empty() || any_of.iter().any(String::is_empty) {
                     self.error(
                         values.span(),
                         format!(
@@ -222,38 +319,81 @@ impl<'a> Validator<'a> {
                         None,
                     );
                 }
+                require_claims.push(Claim {
+                    name: claim.get_ref().clone(),
+                    path,
+                    any_of,
+                });
             }
-            if let Some(limit) = &rule.rate_limit
-                && let Err(why) = parse_rate_limit(limit.get_ref())
-            {
-                self.error(limit.span(), why, None);
+            let rate_limit = match &rule.rate_limit {
+                None => None,
+                Some(limit) => match parse_rate_limit(limit.get_ref()) {
+                    Ok(l) => Some(l),
+                    Err(why) => {
+                        self.error(limit.span(), why, None);
+                        None
+                    }
+                },
+            };
+            out.push((
+                (kind, name.to_owned()),
+                Rule {
+                    enabled: rule.enabled.as_ref().map(|e| *e.get_ref()),
+                    require_scopes,
+                    require_claims,
+                    rate_limit,
+                },
+            ));
+        }
+        out
+    }
+
+    fn template(&mut self, value: &Name) -> Option<Template> {
+        match Template::parse(value.get_ref(), value.span()) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                self.error(value.span(), why, None);
+                None
             }
         }
     }
 
-    fn interpolation_syntax(&mut self, value: &Name) {
-        if let Err(InterpolationError::Syntax(why)) =
-            interpolate(value.get_ref(), &|_| Some(String::new()))
-        {
-            self.error(value.span(), why, None);
+    fn layer(&mut self, env: &EnvSection, rules: Vec<(RuleKey, Rule)>) -> Layer {
+        Layer {
+            transport: env.transport.as_ref().map(|t| *t.get_ref()),
+            bind: env.bind.as_ref().and_then(|v| self.template(v)),
+            resource: env.resource.as_ref().and_then(|v| self.template(v)),
+            list: env.list.as_ref().map(|l| *l.get_ref()),
+            auth: env.auth.as_ref().map(|auth| self.auth(auth)),
+            principal: env.principal.as_ref().map(|p| self.principal(p)),
+            token_env: env.token_env.as_ref().map(|var| {
+                let v = var.get_ref();
+                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    self.error(
+                        var.span(),
+                        format!("`token_env` must name an environment variable, not `{v}`"),
+                        None,
+                    );
+                }
+                v.clone()
+            }),
+            rules,
         }
     }
 
-    fn env_settings(&mut self, env: &EnvSection) {
-        for v in [&env.bind, &env.resource].into_iter().flatten() {
-            self.interpolation_syntax(v);
-        }
-        if let Some(auth) = &env.auth {
-            for v in [&auth.issuer, &auth.audience, &auth.jwks]
-                .into_iter()
-                .flatten()
-            {
-                self.interpolation_syntax(v);
-            }
-            for v in auth.authorization_servers.iter().flatten() {
-                self.interpolation_syntax(v);
-            }
-            for alg in auth.algorithms.iter().flat_map(|a| a.get_ref()) {
+    fn auth(&mut self, auth: &super::model::AuthSection) -> Auth {
+        let mut out = Auth {
+            issuer: auth.issuer.as_ref().and_then(|v| self.template(v)),
+            audience: auth.audience.as_ref().and_then(|v| self.template(v)),
+            jwks: auth.jwks.as_ref().and_then(|v| self.template(v)),
+            authorization_servers: auth
+                .authorization_servers
+                .as_ref()
+                .map(|servers| servers.iter().filter_map(|v| self.template(v)).collect()),
+            ..Auth::default()
+        };
+        if let Some(algs) = &auth.algorithms {
+            for alg in algs.get_ref() {
                 if !ALGORITHMS.contains(&alg.get_ref().as_str()) {
                     let help = did_you_mean(alg.get_ref(), ALGORITHMS.iter().copied());
                     self.error(
@@ -267,62 +407,60 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            if let Some(algs) = &auth.algorithms
-                && algs.get_ref().is_empty()
-            {
+            if algs.get_ref().is_empty() {
                 self.error(
                     algs.span(),
                     "`auth.algorithms` must not be empty".to_owned(),
                     None,
                 );
             }
-            if let Some(leeway) = &auth.leeway
-                && let Err(why) = parse_duration(leeway.get_ref())
-            {
-                self.error(leeway.span(), why, None);
+            out.algorithms = Some(algs.get_ref().iter().map(|a| a.get_ref().clone()).collect());
+        }
+        if let Some(leeway) = &auth.leeway {
+            match parse_duration(leeway.get_ref()) {
+                Ok(d) => out.leeway = Some(d),
+                Err(why) => self.error(leeway.span(), why, None),
             }
         }
-        if let Some(principal) = &env.principal {
-            let mut known: BTreeSet<&str> = self.app_scopes.clone();
-            known.extend(self.file.grants.scope.keys().map(|k| k.get_ref().as_str()));
-            for s in &principal.scopes {
-                if !self.scope_syntax(s) {
-                    continue;
-                }
-                if !known.contains(s.get_ref().as_str()) {
-                    let help = did_you_mean(s.get_ref(), known.iter().copied());
-                    self.error(
-                        s.span(),
-                        format!("unknown scope `{}` in `principal.scopes`: it is neither an application scope nor granted in `[grants.scope]`", s.get_ref()),
-                        help,
-                    );
-                }
+        out
+    }
+
+    fn principal(&mut self, principal: &super::model::PrincipalSection) -> Principal {
+        let mut known: BTreeSet<&str> = self.app_scopes.clone();
+        known.extend(self.file.grants.scope.keys().map(|k| k.get_ref().as_str()));
+        for s in &principal.scopes {
+            if !self.scope_syntax(s) {
+                continue;
             }
-            if let Some(sub) = &principal.sub
-                && sub.get_ref().is_empty()
-            {
+            if !known.contains(s.get_ref().as_str()) {
+                let help = did_you_mean(s.get_ref(), known.iter().copied());
                 self.error(
-                    sub.span(),
-                    "`principal.sub` must not be empty".to_owned(),
-                    None,
+                    s.span(),
+                    format!("unknown scope `{}` in `principal.scopes`: it is neither an application scope nor granted in `[grants.scope]`", s.get_ref()),
+                    help,
                 );
             }
         }
-        if let Some(var) = &env.token_env
-            && (var.get_ref().is_empty()
-                || !var
-                    .get_ref()
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        if let Some(sub) = &principal.sub
+            && sub.get_ref().is_empty()
         {
             self.error(
-                var.span(),
-                format!(
-                    "`token_env` must name an environment variable, not `{}`",
-                    var.get_ref()
-                ),
+                sub.span(),
+                "`principal.sub` must not be empty".to_owned(),
                 None,
             );
+        }
+        Principal {
+            sub: principal
+                .sub
+                .as_ref()
+                .map_or_else(|| "local-user".to_owned(), |s| s.get_ref().clone()),
+            scopes: principal
+                .scopes
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect(),
+            claims: principal.claims.clone(),
         }
     }
 }

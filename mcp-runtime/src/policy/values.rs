@@ -1,6 +1,8 @@
 //! The values a policy writes as text: rate limits, durations, JWS algorithms, URLs and
-//! `${VAR}` interpolation, each parsed with an error message for people.
+//! `${VAR}` templates, each parsed once (at validation) into a typed value, with an error
+//! message for people.
 
+use governor::Quota;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -12,6 +14,15 @@ pub struct RateLimit {
     pub calls: NonZeroU32,
     /// The period.
     pub per: Duration,
+    /// The limiter's quota (made once, when the text is parsed).
+    quota: Quota,
+}
+
+impl RateLimit {
+    /// The quota of a limiter enforcing this limit.
+    pub fn quota(&self) -> Quota {
+        self.quota
+    }
 }
 
 impl fmt::Display for RateLimit {
@@ -46,7 +57,10 @@ pub fn parse_rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
         "h" | "hour" => Duration::from_secs(3600),
         _ => return Err(bad()),
     };
-    Ok(Some(RateLimit { calls, per }))
+    let quota = Quota::with_period(per / calls.get())
+        .ok_or_else(|| format!("invalid rate limit `{text}`: at most one call per nanosecond"))?
+        .allow_burst(calls);
+    Ok(Some(RateLimit { calls, per, quota }))
 }
 
 /// Parses a leeway such as `"30s"`, `"2m"` or `"500ms"`.
@@ -60,7 +74,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     match &text[digits_end..] {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
+        "m" => n.checked_mul(60).map(Duration::from_secs).ok_or_else(bad),
         _ => Err(bad()),
     }
 }
@@ -87,42 +101,108 @@ pub fn interpolate(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, InterpolationError> {
-    let mut out = String::with_capacity(text.len());
+    let parts = parse_template(text).map_err(InterpolationError::Syntax)?;
+    expand(&parts, lookup).map_err(InterpolationError::Unset)
+}
+
+/// One piece of a `${VAR}` template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    /// Text taken as it is.
+    Text(String),
+    /// `${name}` or `${name:-default}`.
+    Var {
+        name: String,
+        default: Option<String>,
+    },
+}
+
+/// A value that may use `${VAR}`, parsed (its syntax is known to be right), with its position
+/// in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Template {
+    /// Where it is written.
+    pub(crate) span: std::ops::Range<usize>,
+    parts: Vec<Part>,
+}
+
+impl Template {
+    /// Parses `text`, written at `span`.
+    ///
+    /// # Errors
+    /// What is wrong with its `${…}`, for people.
+    pub(crate) fn parse(text: &str, span: std::ops::Range<usize>) -> Result<Self, String> {
+        Ok(Self {
+            span,
+            parts: parse_template(text)?,
+        })
+    }
+
+    /// The value with every variable replaced; `Err` names a variable that is not set and
+    /// has no default.
+    pub(crate) fn expand(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+        expand(&self.parts, lookup)
+    }
+}
+
+fn parse_template(text: &str) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
+        literal.push_str(&rest[..i]);
         let after = &rest[i + 1..];
         if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
+            literal.push('$');
             rest = tail;
             continue;
         }
         let Some(body_and_tail) = after.strip_prefix('{') else {
-            return Err(InterpolationError::Syntax(
-                "a `$` must start `${VAR}` (write `$$` for a literal `$`)".to_owned(),
-            ));
+            return Err("a `$` must start `${VAR}` (write `$$` for a literal `$`)".to_owned());
         };
         let end = body_and_tail
             .find('}')
-            .ok_or_else(|| InterpolationError::Syntax("`${` is not closed by `}`".to_owned()))?;
+            .ok_or_else(|| "`${` is not closed by `}`".to_owned())?;
         let body = &body_and_tail[..end];
         let (var, default) = match body.split_once(":-") {
             Some((v, d)) => (v, Some(d)),
             None => (body, None),
         };
         if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(InterpolationError::Syntax(format!(
+            return Err(format!(
                 "`${{{body}}}`: a variable name is letters, digits and `_`"
-            )));
+            ));
         }
-        match (lookup(var).filter(|v| !v.is_empty()), default) {
-            (Some(v), _) => out.push_str(&v),
-            (None, Some(d)) => out.push_str(d),
-            (None, None) => return Err(InterpolationError::Unset(var.to_owned())),
+        if !literal.is_empty() {
+            parts.push(Part::Text(std::mem::take(&mut literal)));
         }
+        parts.push(Part::Var {
+            name: var.to_owned(),
+            default: default.map(str::to_owned),
+        });
         rest = &body_and_tail[end + 1..];
     }
-    out.push_str(rest);
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        parts.push(Part::Text(literal));
+    }
+    Ok(parts)
+}
+
+fn expand(parts: &[Part], lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Var { name, default } => {
+                match (lookup(name).filter(|v| !v.is_empty()), default) {
+                    (Some(v), _) => out.push_str(&v),
+                    (None, Some(d)) => out.push_str(d),
+                    (None, None) => return Err(name.clone()),
+                }
+            }
+        }
+    }
     Ok(out)
 }
 
