@@ -1,10 +1,11 @@
-//! [`PolicyAuthorizer`]: the [`Authorizer`] that enforces a (reloadable) policy at dispatch,
-//! with one audit event per decision.
+//! [`PolicyAuthorizer`]: the [`Authorizer`] that enforces a (reloadable) policy at dispatch.
+//! Tools, prompts, resources and resource templates take one path: the item's compiled rule
+//! decides, the rate limit is counted, and one audit event records the decision.
 
-use super::engine::{Decision, Engine, Outcome, ScopeSet};
+use super::audit::{self, Verdict};
+use super::engine::{CompiledRule, Decision, Engine, Outcome};
 use super::model::ListMode;
 use super::reload::PolicyHandle;
-use crate::audit::{self, Verdict};
 use crate::authz::{Authorizer, CacheScope, Denial, Primitive, Refusal, Target};
 use crate::context::Caller;
 use std::sync::Arc;
@@ -28,146 +29,80 @@ impl PolicyAuthorizer {
     }
 }
 
-/// Builds the typed refusal of a denied decision.
+/// Builds the typed refusal of a denied decision on the tool `tool`.
 pub fn denial(engine: &Engine, decision: &Decision<'_>, tool: &str) -> Denial {
-    let missing = match decision.outcome {
-        Outcome::MissingScopes(m) => engine
-            .scope_names(m)
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
+    denial_of(engine, decision, Primitive::Tool, tool)
+}
+
+/// Builds the typed refusal of a denied decision on the item `kind`/`name`.
+pub fn denial_of(engine: &Engine, decision: &Decision<'_>, kind: Primitive, name: &str) -> Denial {
     Denial {
-        kind: Primitive::Tool,
-        name: tool.to_owned(),
+        kind,
+        name: name.to_owned(),
         required: decision
-            .tool
+            .item
             .map(|t| t.required_names().to_vec())
             .unwrap_or_default(),
-        missing,
+        missing: engine.missing_names(decision).map(str::to_owned).collect(),
         rule: engine.rule(decision).to_owned(),
         reason: engine.reason(decision),
     }
 }
 
-impl PolicyAuthorizer {
-    fn authorize_tool(&self, caller: &Caller, name: &str) -> Result<(), Refusal> {
-        let engine = self.handle.snapshot();
-        let effective = engine.effective_scopes(caller);
-        let decision = engine.decide(caller, effective, name);
-        match (decision.outcome, decision.tool) {
-            (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
-                Ok(()) => {
-                    audit::call(
-                        &engine,
-                        caller,
-                        name,
-                        Verdict::Allow,
-                        engine.rule(&decision),
-                        ScopeSet::EMPTY,
-                        "allowed",
-                    );
-                    Ok(())
-                }
-                Err((retry_after, rule)) => {
-                    audit::call(
-                        &engine,
-                        caller,
-                        name,
-                        Verdict::RateLimited,
-                        rule,
-                        ScopeSet::EMPTY,
-                        "rate limit exceeded",
-                    );
-                    Err(Refusal::RateLimited {
-                        kind: Primitive::Tool,
-                        name: name.to_owned(),
-                        retry_after,
-                    })
-                }
-            },
-            _ => {
-                let denial = denial(&engine, &decision, name);
-                let missing = match decision.outcome {
-                    Outcome::MissingScopes(m) => m,
-                    _ => ScopeSet::EMPTY,
-                };
-                audit::call(
-                    &engine,
-                    caller,
-                    name,
-                    Verdict::Deny,
-                    &denial.rule,
-                    missing,
-                    &denial.reason,
-                );
-                Err(Refusal::Forbidden(Box::new(denial)))
-            }
-        }
-    }
-
-    /// Prompts and resources: the caller's effective scopes (grants and hierarchy applied)
-    /// must cover every scope the code declares; a scope the policy does not know is checked
-    /// against the caller's own scopes. Each decision is audited.
-    fn authorize_primitive(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
-        let engine = self.handle.snapshot();
-        let missing = missing_for(&engine, caller, target);
-        let rule = format!("declared:{}:{}", target.kind.as_str(), target.name);
-        if missing.is_empty() {
-            audit::primitive(
-                &engine,
-                caller,
-                target.kind.as_str(),
-                target.name,
-                Verdict::Allow,
-                &rule,
-                "",
-                "allowed",
-            );
-            return Ok(());
-        }
-        let reason = format!("missing scope(s) {}", missing.join(", "));
-        audit::primitive(
-            &engine,
-            caller,
-            target.kind.as_str(),
-            target.name,
-            Verdict::Deny,
-            &rule,
-            &missing.join(" "),
-            &reason,
-        );
-        Err(Refusal::Forbidden(Box::new(Denial {
-            kind: target.kind,
-            name: target.name.to_owned(),
-            required: target.access.scopes().to_vec(),
-            missing,
-            rule,
-            reason,
-        })))
+/// The compiled rule of `target`. An item the policy was compiled without (a prompt or
+/// resource outside the catalog) is decided by its declaration alone, held in `adhoc`; an
+/// unknown tool has no rule (deny by default).
+fn rule_of<'e>(
+    engine: &'e Engine,
+    target: &Target<'_>,
+    adhoc: &'e mut Option<CompiledRule>,
+) -> Option<&'e CompiledRule> {
+    match engine.item(target.kind, target.name) {
+        Some(rule) => Some(rule),
+        None if target.kind == Primitive::Tool => None,
+        None => Some(adhoc.insert(engine.declared_only(target))),
     }
 }
 
 impl Authorizer for PolicyAuthorizer {
     fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
-        match target.kind {
-            Primitive::Tool => self.authorize_tool(caller, target.name),
-            _ => self.authorize_primitive(caller, target),
+        let engine = self.handle.snapshot();
+        let mut adhoc = None;
+        let item = rule_of(&engine, target, &mut adhoc);
+        let effective = engine.effective_scopes(caller);
+        let decision = engine.decide_on(caller, effective, item);
+        let what = (target.kind, target.name);
+        match (decision.outcome, decision.item) {
+            (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
+                Ok(()) => {
+                    let rule = engine.rule(&decision);
+                    audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
+                    Ok(())
+                }
+                Err((retry_after, rule)) => {
+                    let reason = "rate limit exceeded";
+                    audit::decision(&engine, &decision, what, Verdict::RateLimited, rule, reason);
+                    Err(Refusal::RateLimited {
+                        kind: target.kind,
+                        name: target.name.to_owned(),
+                        retry_after,
+                    })
+                }
+            },
+            _ => {
+                let denial = denial_of(&engine, &decision, target.kind, target.name);
+                let (rule, reason) = (&denial.rule, &denial.reason);
+                audit::decision(&engine, &decision, what, Verdict::Deny, rule, reason);
+                Err(Refusal::Forbidden(Box::new(denial)))
+            }
         }
     }
 
     fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
         let engine = self.handle.snapshot();
-        match target.kind {
-            Primitive::Tool => {
-                engine.is_visible(caller, engine.effective_scopes(caller), target.name)
-            }
-            _ => {
-                engine.settings().list == ListMode::All
-                    || missing_for(&engine, caller, target).is_empty()
-            }
-        }
+        let mut adhoc = None;
+        let item = rule_of(&engine, target, &mut adhoc);
+        engine.is_visible_on(caller, engine.effective_scopes(caller), item)
     }
 
     fn list_cache_scope(&self) -> CacheScope {
@@ -180,13 +115,13 @@ impl Authorizer for PolicyAuthorizer {
     fn visible_among(&self, caller: &Caller, targets: &[Target<'_>]) -> (Vec<usize>, CacheScope) {
         let engine = self.handle.snapshot();
         let effective = engine.effective_scopes(caller);
-        let all = engine.settings().list == ListMode::All;
         let visible: Vec<usize> = targets
             .iter()
             .enumerate()
-            .filter(|(_, t)| match t.kind {
-                Primitive::Tool => engine.is_visible(caller, effective, t.name),
-                _ => all || missing_for(&engine, caller, t).is_empty(),
+            .filter(|(_, t)| {
+                let mut adhoc = None;
+                let item = rule_of(&engine, t, &mut adhoc);
+                engine.is_visible_on(caller, effective, item)
             })
             .map(|(i, _)| i)
             .collect();
@@ -198,27 +133,10 @@ impl Authorizer for PolicyAuthorizer {
                 targets.len() - visible.len(),
             );
         }
-        let scope = if all {
-            CacheScope::Public
-        } else {
-            CacheScope::Private
+        let scope = match engine.settings().list {
+            ListMode::All => CacheScope::Public,
+            ListMode::Permitted => CacheScope::Private,
         };
         (visible, scope)
     }
-}
-
-/// The declared scopes of a prompt or resource that `caller` lacks under `engine`.
-fn missing_for(engine: &Engine, caller: &Caller, target: &Target<'_>) -> Vec<String> {
-    let effective = engine.effective_scopes(caller);
-    target
-        .access
-        .scopes()
-        .iter()
-        .filter(|s| {
-            !engine
-                .holds(effective, s)
-                .unwrap_or_else(|| caller.scopes().contains(s.as_str()))
-        })
-        .cloned()
-        .collect()
 }

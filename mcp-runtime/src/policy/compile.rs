@@ -4,13 +4,14 @@
 //! file, only on the deployment's settings ([`super::settings`]).
 
 use super::diagnostic::{PolicyError, did_you_mean};
-use super::engine::{CompiledTool, Condition, Engine, Limiter, Principal};
+use super::engine::{CompiledRule, Condition, Engine, Limiter, Principal, kind_slot};
 use super::load::Policy;
+use super::scopes::ScopeId;
 use super::scopes::ScopeSet;
 use super::settings;
 use super::valid::{Layer, Rule, RuleKey, ValidTarget};
 use super::values::{RateLimit, VarLookup};
-use crate::authz::Primitive;
+use crate::authz::{Primitive, Target};
 use governor::DefaultKeyedRateLimiter;
 use std::collections::HashMap;
 use std::hash::RandomState;
@@ -121,14 +122,12 @@ impl Policy {
             })
             .collect();
 
-        let mut tools = Vec::with_capacity(valid.targets.len());
-        let mut tool_index = HashMap::new();
+        let mut items = Vec::with_capacity(valid.targets.len());
+        let mut index: [HashMap<Box<str>, usize>; 3] = Default::default();
         for target in &valid.targets {
-            if target.key.0 != Primitive::Tool {
-                continue;
-            }
-            tool_index.insert(target.key.1.as_str().into(), tools.len());
-            tools.push(compile_target(target, &valid.rules, &layers));
+            let (kind, name) = &target.key;
+            index[kind_slot(*kind)].insert(name.as_str().into(), items.len());
+            items.push(compile_target(target, &valid.rules, &layers));
         }
 
         let principal = layers
@@ -151,8 +150,8 @@ impl Policy {
             token_scopes,
             roles,
             roles_claim: valid.roles_claim.clone(),
-            tool_index,
-            tools,
+            index,
+            items,
             principal,
             hasher: RandomState::new(),
         })
@@ -164,7 +163,7 @@ fn compile_target(
     target: &ValidTarget,
     top: &[(RuleKey, Rule)],
     layers: &[(String, &Layer)],
-) -> CompiledTool {
+) -> CompiledRule {
     let key = &target.key;
     let mut rule_layers: Vec<(String, &Rule)> = Vec::new();
     if let Some((_, r)) = top.iter().find(|(k, _)| k == key) {
@@ -184,6 +183,7 @@ fn compile_target(
         required_names.push(name.clone());
         scope_rule.push((id.index(), declared_rule.clone()));
     }
+    required_names.extend(target.foreign.iter().cloned());
     let mut enabled = true;
     let mut enabled_rule = None;
     let mut conditions = Vec::new();
@@ -213,13 +213,14 @@ fn compile_target(
     }
     let allow_rule = rule_layers
         .iter()
-        .fold(declared_rule, |acc, (p, _)| format!("{acc} + {p}"));
+        .fold(declared_rule.clone(), |acc, (p, _)| format!("{acc} + {p}"));
     let limiter = limit.map(|(limit, rule)| Limiter {
         limiter: DefaultKeyedRateLimiter::dashmap(limit.quota()),
         limit,
         rule,
     });
-    CompiledTool {
+    CompiledRule {
+        kind: key.0,
         name: key.1.clone(),
         declared,
         required,
@@ -230,5 +231,27 @@ fn compile_target(
         conditions,
         limiter,
         allow_rule,
+        declared_rule,
+        foreign: target.foreign.clone(),
+    }
+}
+
+impl Engine {
+    /// The rule of an item the policy was not compiled with (a prompt or resource that is
+    /// not in the catalog): its declaration alone, with no rule of the file. Allocates; it
+    /// is never needed for the items of the catalog.
+    pub fn declared_only(&self, target: &Target<'_>) -> CompiledRule {
+        let resolve = |s: &str| {
+            self.scope_names
+                .binary_search_by(|n| n.as_str().cmp(s))
+                .ok()
+                .and_then(ScopeId::new)
+        };
+        let key = (target.kind, target.name.to_owned());
+        compile_target(
+            &ValidTarget::new(key, target.access.scopes(), resolve),
+            &[],
+            &[],
+        )
     }
 }

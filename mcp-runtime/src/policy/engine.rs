@@ -2,12 +2,14 @@
 //!
 //! Everything that does not depend on the caller is computed at load: scopes are interned as
 //! bits, grants and the scope hierarchy are closed into one set per token scope or role, and
-//! each tool's required scopes, conditions and rate limit are merged from every layer. A
-//! decision is then a hash lookup for the tool and a few bit operations, with no allocation
-//! and no cost that grows with the number of tools.
+//! each item's (tool, prompt, resource or resource template) required scopes, conditions and
+//! rate limit are merged from every layer into one [`CompiledRule`]. A decision is then a hash
+//! lookup for the item and a few bit operations, with no allocation and no cost that grows
+//! with the number of items; every kind of item takes the same path.
 
 use super::model::ListMode;
 use super::values::RateLimit;
+use crate::authz::Primitive;
 use crate::context::{Caller, CallerOrigin};
 use governor::DefaultKeyedRateLimiter;
 use governor::clock::{Clock, DefaultClock};
@@ -21,7 +23,7 @@ pub use super::scopes::ScopeSet;
 pub use super::settings::EnvSettings;
 pub use super::values::{VarLookup, process_env};
 
-/// A claim condition of one tool.
+/// A claim condition of one item.
 #[derive(Clone, Debug)]
 pub(super) struct Condition {
     pub(super) path: Vec<Box<str>>,
@@ -44,9 +46,10 @@ impl fmt::Debug for Limiter {
     }
 }
 
-/// One tool, compiled for one environment.
+/// One item (a tool, prompt, resource or resource template), compiled for one environment.
 #[derive(Debug)]
-pub struct CompiledTool {
+pub struct CompiledRule {
+    pub(super) kind: Primitive,
     pub(super) name: String,
     pub(super) declared: ScopeSet,
     pub(super) required: ScopeSet,
@@ -57,10 +60,20 @@ pub struct CompiledTool {
     pub(super) conditions: Vec<Condition>,
     pub(super) limiter: Option<Limiter>,
     pub(super) allow_rule: String,
+    pub(super) declared_rule: String,
+    pub(super) foreign: Vec<String>,
 }
 
-impl CompiledTool {
-    /// The tool's name.
+/// The former name of [`CompiledRule`], from when only tools were compiled.
+pub type CompiledTool = CompiledRule;
+
+impl CompiledRule {
+    /// The kind of item.
+    pub fn kind(&self) -> Primitive {
+        self.kind
+    }
+
+    /// The item's name (a resource template's URI template).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -75,7 +88,8 @@ impl CompiledTool {
         self.required
     }
 
-    /// [`CompiledTool::required`] by name, declared scopes first.
+    /// [`CompiledRule::required`] by name, declared scopes first (with any declared scope
+    /// the policy does not know).
     pub fn required_names(&self) -> &[String] {
         &self.required_names
     }
@@ -98,22 +112,25 @@ pub enum Outcome {
     Allow,
     /// The tool is not known to the policy (deny by default).
     UnknownTool,
-    /// The environment disabled the tool.
+    /// The environment disabled the item.
     Disabled,
-    /// The caller lacks these required scopes.
+    /// The caller lacks these required scopes (the set is empty when only declared scopes
+    /// the policy does not know are missing; see [`Engine::missing_names`]).
     MissingScopes(ScopeSet),
     /// Claim condition number `n` does not hold.
     ClaimFailed(usize),
 }
 
-/// A decision with the tool it is about; borrowed from the [`Engine`], so making one
-/// allocates nothing.
+/// A decision with the item and the caller it is about; borrowed from the [`Engine`], so
+/// making one allocates nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct Decision<'e> {
-    /// The compiled tool (`None` for an unknown tool).
-    pub tool: Option<&'e CompiledTool>,
+    /// The compiled item (`None` for an unknown tool).
+    pub item: Option<&'e CompiledRule>,
     /// The outcome.
     pub outcome: Outcome,
+    /// Who asked.
+    pub caller: &'e Caller,
 }
 
 impl Decision<'_> {
@@ -139,10 +156,20 @@ pub struct Engine {
     pub(super) token_scopes: HashMap<Box<str>, ScopeSet>,
     pub(super) roles: HashMap<Box<str>, ScopeSet>,
     pub(super) roles_claim: Vec<Box<str>>,
-    pub(super) tool_index: HashMap<Box<str>, usize>,
-    pub(super) tools: Vec<CompiledTool>,
+    /// Per kind (see [`kind_slot`]), each item's position in `items`.
+    pub(super) index: [HashMap<Box<str>, usize>; 3],
+    pub(super) items: Vec<CompiledRule>,
     pub(super) principal: Option<Principal>,
     pub(super) hasher: RandomState,
+}
+
+/// Which of [`Engine::index`]'s maps holds items of `kind`.
+pub(super) fn kind_slot(kind: Primitive) -> usize {
+    match kind {
+        Primitive::Tool => 0,
+        Primitive::Prompt => 1,
+        _ => 2,
+    }
 }
 
 /// Looks up a dotted claim path.
@@ -196,8 +223,15 @@ impl Engine {
     }
 
     /// A compiled tool by name.
-    pub fn tool(&self, name: &str) -> Option<&CompiledTool> {
-        self.tool_index.get(name).map(|&i| &self.tools[i])
+    pub fn tool(&self, name: &str) -> Option<&CompiledRule> {
+        self.item(Primitive::Tool, name)
+    }
+
+    /// A compiled item by kind and name (a resource template by its URI template).
+    pub fn item(&self, kind: Primitive, name: &str) -> Option<&CompiledRule> {
+        self.index[kind_slot(kind)]
+            .get(name)
+            .and_then(|&i| self.items.get(i))
     }
 
     /// The application scopes `caller` holds: its token scopes (the validated `scopes`, and the
@@ -252,16 +286,38 @@ impl Engine {
 
     /// Decides whether `caller`, holding `effective` scopes, may call `tool` (rate limits
     /// aside). Pure: no allocation, no state.
-    pub fn decide<'e>(&'e self, caller: &Caller, effective: ScopeSet, tool: &str) -> Decision<'e> {
-        let Some(t) = self.tool(tool) else {
+    pub fn decide<'e>(
+        &'e self,
+        caller: &'e Caller,
+        effective: ScopeSet,
+        tool: &str,
+    ) -> Decision<'e> {
+        self.decide_on(caller, effective, self.tool(tool))
+    }
+
+    /// Decides whether `caller`, holding `effective` scopes, may use `item` (`None`: a tool
+    /// the policy does not know). Every kind of item takes this path.
+    pub fn decide_on<'e>(
+        &'e self,
+        caller: &'e Caller,
+        effective: ScopeSet,
+        item: Option<&'e CompiledRule>,
+    ) -> Decision<'e> {
+        let Some(t) = item else {
             return Decision {
-                tool: None,
+                item: None,
                 outcome: Outcome::UnknownTool,
+                caller,
             };
+        };
+        let foreign_missing = || {
+            t.foreign
+                .iter()
+                .any(|s| !caller.scopes().contains(s.as_str()))
         };
         let outcome = if !t.enabled {
             Outcome::Disabled
-        } else if !effective.covers(t.required) {
+        } else if !effective.covers(t.required) || foreign_missing() {
             Outcome::MissingScopes(t.required.minus(effective))
         } else {
             let claims = self.claims_of(caller);
@@ -275,25 +331,58 @@ impl Engine {
             }
         };
         Decision {
-            tool: Some(t),
+            item: Some(t),
             outcome,
+            caller,
         }
     }
 
     /// Whether `tools/list` shows `tool` to a caller holding `effective` scopes.
     pub fn is_visible(&self, caller: &Caller, effective: ScopeSet, tool: &str) -> bool {
+        self.is_visible_on(caller, effective, self.tool(tool))
+    }
+
+    /// Whether a list shows `item` to a caller holding `effective` scopes: with
+    /// `list = "all"` every enabled item, otherwise what the caller may use.
+    pub fn is_visible_on(
+        &self,
+        caller: &Caller,
+        effective: ScopeSet,
+        item: Option<&CompiledRule>,
+    ) -> bool {
         match self.settings.list {
-            ListMode::All => self.tool(tool).is_some_and(|t| t.enabled),
-            ListMode::Permitted => self.decide(caller, effective, tool).is_allowed(),
+            ListMode::All => item.is_some_and(|t| t.enabled),
+            ListMode::Permitted => self.decide_on(caller, effective, item).is_allowed(),
         }
     }
 
-    /// Counts a call against the tool's per-caller rate limit. `Err` carries how long to wait
+    /// The missing scopes of a [`Outcome::MissingScopes`] decision, by name: the
+    /// application scopes (in the policy's order), then the declared scopes the policy does
+    /// not know that the caller's own token lacks.
+    pub fn missing_names<'a>(
+        &'a self,
+        decision: &'a Decision<'_>,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let (interned, foreign) = match (decision.outcome, decision.item) {
+            (Outcome::MissingScopes(m), Some(t)) => (m, t.foreign.as_slice()),
+            (Outcome::MissingScopes(m), None) => (m, &[][..]),
+            _ => (ScopeSet::EMPTY, &[][..]),
+        };
+        let caller = decision.caller;
+        interned.iter().map(|i| self.scope_name(i)).chain(
+            foreign
+                .iter()
+                .filter(move |s| !caller.scopes().contains(s.as_str()))
+                .map(String::as_str),
+        )
+    }
+
+    /// Counts a call against the item's per-caller rate limit. `Err` carries how long to wait
     /// and the rule that set the limit.
     pub fn admit<'e>(
         &'e self,
         caller: &Caller,
-        tool: &'e CompiledTool,
+        tool: &'e CompiledRule,
     ) -> Result<(), (Duration, &'e str)> {
         let Some(l) = &tool.limiter else {
             return Ok(());
@@ -315,7 +404,7 @@ impl Engine {
 
     /// The rule that made `decision`.
     pub fn rule<'e>(&'e self, decision: &Decision<'e>) -> &'e str {
-        let Some(t) = decision.tool else {
+        let Some(t) = decision.item else {
             return "default:deny";
         };
         match decision.outcome {
@@ -326,14 +415,14 @@ impl Engine {
                 .scope_rule
                 .iter()
                 .find(|(i, _)| missing.contains(*i))
-                .map_or("default:deny", |(_, r)| r.as_str()),
+                .map_or(t.declared_rule.as_str(), |(_, r)| r.as_str()),
             Outcome::ClaimFailed(i) => &t.conditions[i].rule,
         }
     }
 
     /// Why, for people.
     pub fn reason(&self, decision: &Decision<'_>) -> String {
-        match (decision.outcome, decision.tool) {
+        match (decision.outcome, decision.item) {
             (Outcome::Allow, _) => {
                 "every required scope is held and every condition holds".to_owned()
             }
@@ -341,12 +430,15 @@ impl Engine {
                 "the policy does not know this tool (deny by default)".to_owned()
             }
             (Outcome::Disabled, Some(t)) => format!(
-                "tool `{}` is disabled in environment `{}`",
-                t.name, self.settings.env
+                "{} `{}` is disabled in environment `{}`",
+                t.kind.as_str(),
+                t.name,
+                self.settings.env
             ),
-            (Outcome::MissingScopes(m), _) => {
-                format!("missing scope(s) {}", self.scope_names(m).join(" "))
-            }
+            (Outcome::MissingScopes(_), _) => format!(
+                "missing scope(s) {}",
+                self.missing_names(decision).collect::<Vec<_>>().join(" ")
+            ),
             (Outcome::ClaimFailed(i), Some(t)) => {
                 let c = &t.conditions[i];
                 format!(

@@ -6,8 +6,7 @@ use super::keys::unknown_keys;
 use super::model::PolicyFile;
 use super::valid::ValidPolicy;
 use super::validate::Validator;
-use crate::authz::{Catalog, CatalogEntry, Primitive};
-use crate::registry::Access;
+use crate::authz::Catalog;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,49 +17,22 @@ pub use super::values::{
     ALGORITHMS, InterpolationError, RateLimit, interpolate, parse_duration, parse_rate_limit,
 };
 
-/// The tools compiled into a binary, as the policy sees them: names and declared access.
-#[derive(Clone, Debug, Default)]
-pub struct ToolCatalog {
-    /// The server's name (`serverInfo.name`).
-    pub server_name: String,
-    /// Each tool and its declared access, in registration order.
-    pub tools: Vec<(String, Access)>,
-}
-
-impl From<&Catalog> for ToolCatalog {
-    /// The tools of a server's catalog ([`Server::catalog`](crate::Server::catalog)).
-    fn from(catalog: &Catalog) -> Self {
-        Self {
-            server_name: catalog.server_name.clone(),
-            tools: catalog
-                .of_kind(Primitive::Tool)
-                .map(|e| (e.name.clone(), e.access.clone()))
-                .collect(),
-        }
-    }
-}
-
-impl ToolCatalog {
-    /// The declared access of `name`.
-    pub fn access(&self, name: &str) -> Option<&Access> {
-        self.tools.iter().find(|(n, _)| n == name).map(|(_, a)| a)
-    }
-}
 /// A parsed and validated policy file: every environment is known to be well-formed.
 /// Compile one environment with [`Policy::compile`](crate::policy::Policy::compile).
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub(crate) source: Arc<Source>,
     pub(crate) valid: ValidPolicy,
-    pub(crate) catalog: Arc<ToolCatalog>,
+    pub(crate) catalog: Arc<Catalog>,
 }
 
 impl Policy {
-    /// Reads and validates `path` against `catalog`.
+    /// Reads and validates `path` against `catalog` (what the binary can authorize:
+    /// [`Server::catalog`](crate::Server::catalog)).
     ///
     /// # Errors
     /// [`PolicyError::Io`], or [`PolicyError::Invalid`] with every problem found.
-    pub fn load(path: &Path, catalog: Arc<ToolCatalog>) -> Result<Self, PolicyError> {
+    pub fn load(path: &Path, catalog: Arc<Catalog>) -> Result<Self, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
             path: path.display().to_string(),
             source,
@@ -83,7 +55,7 @@ impl Policy {
     ///
     /// # Errors
     /// [`PolicyError::Invalid`] with every problem found.
-    pub fn parse(source: Source, catalog: Arc<ToolCatalog>) -> Result<Self, PolicyError> {
+    pub fn parse(source: Source, catalog: Arc<Catalog>) -> Result<Self, PolicyError> {
         let file: PolicyFile = match toml::from_str(&source.text) {
             Ok(f) => f,
             Err(e) => {
@@ -100,20 +72,7 @@ impl Policy {
                 return Err(PolicyError::Invalid(all));
             }
         };
-        let entries = catalog
-            .tools
-            .iter()
-            .map(|(name, access)| CatalogEntry {
-                kind: Primitive::Tool,
-                name: name.clone(),
-                access: access.clone(),
-            })
-            .collect();
-        let full = Catalog {
-            server_name: catalog.server_name.clone(),
-            entries,
-        };
-        let valid = match Validator::new(&source, &file, &full).run() {
+        let valid = match Validator::new(&source, &file, &catalog).run() {
             Ok(valid) => valid,
             Err(mut diagnostics) => {
                 diagnostics.sort_by_key(|d| (d.line, d.column));
@@ -138,7 +97,7 @@ impl Policy {
     }
 
     /// The catalog the policy was validated against.
-    pub fn catalog(&self) -> &Arc<ToolCatalog> {
+    pub fn catalog(&self) -> &Arc<Catalog> {
         &self.catalog
     }
 }

@@ -1,27 +1,32 @@
-//! `policy.toml`: per-environment, scope-to-tool authorization, enforced at JSON-RPC dispatch
-//! on every transport. The reference is `docs/policy.md`.
+//! `policy.toml`: per-environment authorization of tools, prompts, resources and resource
+//! templates, enforced at JSON-RPC dispatch on every transport. The reference is
+//! `docs/policy.md`.
 //!
 //! - [`model`]: the file's shape; [`load`]: parsing (syntax, types, unknown keys) and
 //!   validation with `file:line:column` diagnostics; [`engine`]: one environment compiled into
 //!   a pure decision engine; [`reload`]: hot reload (SIGHUP and file changes) that keeps the
-//!   last good policy.
+//!   last good policy; [`audit`]: one event per decision.
 //! - Inside: `diagnostic` (positions, errors, suggestions), `keys` (unknown keys, with the
-//!   keys each table accepts read from the model by `schema`), `values`
-//!   (rate limits, durations, URLs, `${VAR}`), `validate`, `compile`, `settings` (an
-//!   environment's deployment settings), `scopes` (scope bit sets), `principal` (the stdio
-//!   caller) and `authorizer`.
+//!   keys each table accepts read from the model by `schema`), `values` (rate limits,
+//!   durations, URLs, `${VAR}`), `validate` (which yields the typed policy of `valid`),
+//!   `compile`, `settings` (an environment's deployment settings), `scopes` (scope bit sets),
+//!   `principal` (the stdio caller) and `authorizer`.
 //! - [`PolicyAuthorizer`] plugs the engine into the dispatcher
 //!   ([`crate::ServerBuilder::authorizer`]).
 //!
 //! ```
-//! use mcp_runtime::policy::{Policy, PolicyHandle, PolicyAuthorizer, ToolCatalog, Source};
-//! use mcp_runtime::authz::{Authorizer, Target};
+//! use mcp_runtime::policy::{Policy, PolicyHandle, PolicyAuthorizer, Source};
+//! use mcp_runtime::authz::{Authorizer, Catalog, CatalogEntry, Primitive, Target};
 //! use mcp_runtime::{Access, Caller, Tool, CallToolResult};
 //! use std::sync::Arc;
 //!
-//! let catalog = Arc::new(ToolCatalog {
+//! let catalog = Arc::new(Catalog {
 //!     server_name: "demo".into(),
-//!     tools: vec![("cancel_order".into(), Access::Scopes(vec!["orders:write".into()]))],
+//!     entries: vec![CatalogEntry {
+//!         kind: Primitive::Tool,
+//!         name: "cancel_order".into(),
+//!         access: Access::Scopes(vec!["orders:write".into()]),
+//!     }],
 //! });
 //! let text = r#"
 //! [grants.role]
@@ -48,6 +53,7 @@
 //! assert!(authorizer.authorize(&agent, &Target::tool(&tool)).is_err());
 //! ```
 
+pub mod audit;
 mod authorizer;
 mod compile;
 mod diagnostic;
@@ -64,8 +70,8 @@ mod valid;
 mod validate;
 mod values;
 
-pub use authorizer::{PolicyAuthorizer, denial};
-pub use engine::{Decision, Engine, EnvSettings, Outcome, ScopeSet};
-pub use load::{Diagnostic, Policy, PolicyError, Source, ToolCatalog};
+pub use authorizer::{PolicyAuthorizer, denial, denial_of};
+pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
+pub use load::{Diagnostic, Policy, PolicyError, Source};
 pub use principal::stdio_caller;
 pub use reload::PolicyHandle;

@@ -47,6 +47,9 @@ pub(crate) struct ValidTarget {
     pub(crate) key: RuleKey,
     /// Its declared scopes that are application scopes, each once, in declared order.
     pub(crate) declared: Vec<(ScopeId, String)>,
+    /// Its declared scopes that the policy does not know, each once, in declared order
+    /// (checked against the caller's own token scopes).
+    pub(crate) foreign: Vec<String>,
 }
 
 /// One environment.
@@ -134,6 +137,33 @@ pub(crate) struct Claim {
     pub(crate) path: ClaimPath,
     /// The accepted values.
     pub(crate) any_of: Vec<String>,
+}
+
+impl ValidTarget {
+    /// The item `key` declaring `scopes`, each resolved with `resolve` (`None`: a scope the
+    /// policy does not know).
+    pub(crate) fn new(
+        key: RuleKey,
+        scopes: &[String],
+        resolve: impl Fn(&str) -> Option<ScopeId>,
+    ) -> Self {
+        let mut declared: Vec<(ScopeId, String)> = Vec::new();
+        let mut foreign: Vec<String> = Vec::new();
+        for s in scopes {
+            match resolve(s) {
+                Some(id) if !declared.iter().any(|(d, _)| *d == id) => {
+                    declared.push((id, s.clone()));
+                }
+                None if !foreign.contains(s) => foreign.push(s.clone()),
+                _ => {}
+            }
+        }
+        Self {
+            key,
+            declared,
+            foreign,
+        }
+    }
 }
 
 impl ValidPolicy {

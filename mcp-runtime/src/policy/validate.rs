@@ -4,8 +4,9 @@
 //! [`Diagnostic`] with the closest valid name when there is one; a file without mistakes
 //! becomes a [`ValidPolicy`] of typed values.
 
+use super::compile::section;
 use super::diagnostic::{Diagnostic, Source, did_you_mean};
-use super::model::{ClaimMatch, EnvSection, Name, PolicyFile, ToolRule};
+use super::model::{ClaimMatch, EnvSection, Name, PolicyFile, Rule as RuleSection};
 use super::scopes::{MAX_SCOPES, ScopeId};
 use super::valid::{
     Auth, Claim, ClaimPath, Layer, Principal, Rule, RuleKey, ValidEnv, ValidPolicy, ValidTarget,
@@ -146,7 +147,7 @@ impl<'a> Validator<'a> {
             Some(path) => self.claim_path(path),
             None => vec!["roles".into()],
         };
-        let rules = self.rules(Primitive::Tool, &file.tools, "tools");
+        let rules = self.all_rules(&file.tools, &file.prompts, &file.resources, None);
         if let Some(extends) = &file.defaults.extends {
             self.error(
                 extends.span(),
@@ -154,13 +155,24 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
-        if let Some((first, _)) = file.defaults.tools.iter().next() {
-            self.error(
-                first.span(),
-                "tool rules for every environment go in `[tools.NAME]`, not `[defaults.tools]`"
-                    .to_owned(),
-                None,
-            );
+        let defaults = &file.defaults;
+        for (kind, rules) in [
+            ("tool", &defaults.tools),
+            ("prompt", &defaults.prompts),
+            ("resource", &defaults.resources),
+        ] {
+            if let Some((first, _)) = rules.iter().next() {
+                let table = if kind == "resource" {
+                    "resources.\"URI\"".to_owned()
+                } else {
+                    format!("{kind}s.NAME")
+                };
+                self.error(
+                    first.span(),
+                    format!("{kind} rules for every environment go in `[{table}]`, not `[defaults.{kind}s]`"),
+                    None,
+                );
+            }
         }
         let defaults = self.layer(&file.defaults, Vec::new());
         let env_names: Vec<&str> = file.env.keys().map(|k| k.get_ref().as_str()).collect();
@@ -189,8 +201,12 @@ impl<'a> Validator<'a> {
                     }
                 }
             }
-            let context = format!("env.{}.tools", name.get_ref());
-            let rules = self.rules(Primitive::Tool, &env.tools, &context);
+            let rules = self.all_rules(
+                &env.tools,
+                &env.prompts,
+                &env.resources,
+                Some(name.get_ref()),
+            );
             envs.push(ValidEnv {
                 name: name.get_ref().clone(),
                 span: name.span(),
@@ -245,19 +261,8 @@ impl<'a> Validator<'a> {
             .entries
             .iter()
             .map(|e| {
-                let mut declared = Vec::new();
-                for s in e.access.scopes() {
-                    match self.ids.get(s.as_str()) {
-                        Some(id) if !declared.iter().any(|(d, _)| d == id) => {
-                            declared.push((*id, s.clone()));
-                        }
-                        _ => {}
-                    }
-                }
-                ValidTarget {
-                    key: (e.kind, e.name.clone()),
-                    declared,
-                }
+                let resolve = |s: &str| self.ids.get(s).copied();
+                ValidTarget::new((e.kind, e.name.clone()), e.access.scopes(), resolve)
             })
             .collect()
     }
@@ -276,10 +281,33 @@ impl<'a> Validator<'a> {
         path.get_ref().split('.').map(Into::into).collect()
     }
 
+    /// The rules of one table (the top level, or `[env.NAME]`) for every kind of item.
+    fn all_rules(
+        &mut self,
+        tools: &BTreeMap<Name, RuleSection>,
+        prompts: &BTreeMap<Name, RuleSection>,
+        resources: &BTreeMap<Name, RuleSection>,
+        env: Option<&str>,
+    ) -> Vec<(RuleKey, Rule)> {
+        let mut out = Vec::new();
+        for (kind, rules) in [
+            (Primitive::Tool, tools),
+            (Primitive::Prompt, prompts),
+            (Primitive::Resource, resources),
+        ] {
+            let context = match env {
+                Some(env) => format!("env.{env}.{}", section(kind)),
+                None => section(kind).to_owned(),
+            };
+            out.extend(self.rules(kind, rules, &context));
+        }
+        out
+    }
+
     fn rules(
         &mut self,
         kind: Primitive,
-        rules: &BTreeMap<Name, ToolRule>,
+        rules: &BTreeMap<Name, RuleSection>,
         context: &str,
     ) -> Vec<(RuleKey, Rule)> {
         let mut out = Vec::new();
@@ -287,13 +315,24 @@ impl<'a> Validator<'a> {
             let name = item.get_ref().as_str();
             if !self.catalog.of_kind(kind).any(|e| e.name == name) {
                 let help = did_you_mean(name, self.catalog.of_kind(kind).map(|e| e.name.as_str()));
+                let what = match kind {
+                    Primitive::Tool => "tool",
+                    Primitive::Prompt => "prompt",
+                    _ => "resource or resource template",
+                };
                 self.error(
                     item.span(),
-                    format!("unknown tool `{name}` in `{context}`: this binary has no such tool"),
+                    format!(
+                        "unknown {} `{name}` in `{context}`: this binary has no such {what}",
+                        kind.as_str()
+                    ),
                     help,
                 );
             }
-            let scope_context = format!("{context}.{name}.require_scopes");
+            let scope_context = match kind {
+                Primitive::Resource => format!("{context}.\"{name}\".require_scopes"),
+                _ => format!("{context}.{name}.require_scopes"),
+            };
             let require_scopes = rule
                 .require_scopes
                 .iter()
