@@ -309,3 +309,85 @@ fn rules_for_prompts_and_resources_the_binary_lacks_are_refused_with_positions()
         ]
     );
 }
+
+#[test]
+fn explain_decides_a_prompt_like_a_tool() {
+    use clap::Parser;
+    use mcp_runtime::cli::{Cli, execute};
+    use mcp_runtime::registry::{Prompt, PromptMessage};
+    use mcp_runtime::{CallToolResult, Content, Server, Tool};
+
+    let build = |_| {
+        Server::builder("technova-orders", "1.0.0")
+            .tool(
+                Tool::builder("get_order_status")
+                    .description("d")
+                    .scopes(["orders:read"])
+                    .handler(|_, _| async { Ok(CallToolResult::default()) })
+                    .build(),
+            )
+            .prompt(
+                Prompt::builder("summarize_order")
+                    .description("d")
+                    .scopes(["orders:read"])
+                    .handler(|_, _| async {
+                        Ok(vec![PromptMessage::assistant(Content::text("s"))].into())
+                    })
+                    .build(),
+            )
+            .build()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.toml");
+    let text = "[grants.role]\n\"support-agent\" = [\"orders:read\"]\n\
+        [env.staging]\ntransport = \"http\"\nbind = \"127.0.0.1:8080\"\nresource = \"http://127.0.0.1:8080/mcp\"\n\
+        [env.prod]\nextends = \"staging\"\nprompts.summarize_order.enabled = false\n";
+    std::fs::write(&path, text).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["technova", "explain", "--policy", path.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let mut out = Vec::new();
+        let code = execute(Cli::parse_from(all), build, &mut out);
+        (code, String::from_utf8(out).unwrap())
+    };
+    let claims = r#"{"roles":["support-agent"]}"#;
+    let (code, out) = run(&[
+        "--env",
+        "staging",
+        "--prompt",
+        "summarize_order",
+        "--claims",
+        claims,
+    ]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
+    assert!(out.contains("decision:         allow"), "{out}");
+    assert!(out.contains("prompt:           summarize_order"), "{out}");
+    assert!(
+        out.contains("rule:             declared:prompt:summarize_order"),
+        "{out}"
+    );
+    let (code, out) = run(&[
+        "--env",
+        "prod",
+        "--prompt",
+        "summarize_order",
+        "--claims",
+        claims,
+    ]);
+    assert_eq!(code, std::process::ExitCode::FAILURE, "{out}");
+    assert!(
+        out.contains("rule:             env.prod.prompts.summarize_order.enabled"),
+        "{out}"
+    );
+    let (code, out) = run(&[
+        "--env",
+        "staging",
+        "--tool",
+        "get_order_status",
+        "--scopes",
+        "x",
+    ]);
+    assert_eq!(code, std::process::ExitCode::FAILURE, "{out}");
+    assert!(out.contains("tool:             get_order_status"), "{out}");
+    assert!(out.contains("missing scopes:   orders:read"), "{out}");
+}

@@ -1,5 +1,5 @@
 //! Reading a `policy.toml`: syntax and types first (serde + `toml`, with spans), then every
-//! name and value is validated ([`super::validate`]). The result is a [`Policy`] whose every
+//! name and value is validated (in `validate`). The result is a [`Policy`] whose every
 //! environment is known to be well-formed.
 
 use super::keys::unknown_keys;

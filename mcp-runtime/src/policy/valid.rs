@@ -6,7 +6,7 @@
 use super::model::{ListMode, TransportKind};
 use super::scopes::ScopeId;
 use super::values::{RateLimit, Template};
-use crate::authz::Primitive;
+use crate::authz::{Catalog, Primitive};
 use serde_json::{Map, Value};
 use std::ops::Range;
 use std::time::Duration;
@@ -140,6 +140,18 @@ pub(crate) struct Claim {
 }
 
 impl ValidTarget {
+    /// Every item of `catalog`, its declared scopes resolved with `resolve`.
+    pub(crate) fn of_catalog(
+        catalog: &Catalog,
+        resolve: impl Fn(&str) -> Option<ScopeId>,
+    ) -> Vec<Self> {
+        catalog
+            .entries
+            .iter()
+            .map(|e| Self::new((e.kind, e.name.clone()), e.access.scopes(), &resolve))
+            .collect()
+    }
+
     /// The item `key` declaring `scopes`, each resolved with `resolve` (`None`: a scope the
     /// policy does not know).
     pub(crate) fn new(

@@ -223,7 +223,7 @@ impl<'a> Validator<'a> {
             grants_scope,
             grants_role,
             roles_claim,
-            targets: self.targets(),
+            targets: ValidTarget::of_catalog(self.catalog, |s| self.ids.get(s).copied()),
             rules,
             defaults,
             envs,
@@ -253,18 +253,6 @@ impl<'a> Validator<'a> {
             current = parent.get_ref();
         }
         None
-    }
-
-    /// The catalog's items with their declared scopes resolved.
-    fn targets(&self) -> Vec<ValidTarget> {
-        self.catalog
-            .entries
-            .iter()
-            .map(|e| {
-                let resolve = |s: &str| self.ids.get(s).copied();
-                ValidTarget::new((e.kind, e.name.clone()), e.access.scopes(), resolve)
-            })
-            .collect()
     }
 
     fn claim_path(&mut self, path: &Name) -> ClaimPath {
