@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::print_stdout)]
 
-pub mod audit;
+pub use policy::audit;
 pub mod auth;
 pub mod authz;
 pub mod cli;
