@@ -20,10 +20,9 @@
 
 use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
-use crate::policy::model::TransportKind;
-use crate::policy::reload::{load_env, spawn_watchers};
 use crate::policy::{
-    Policy, PolicyAuthorizer, PolicyError, PolicyHandle, engine::process_env, stdio_caller,
+    Policy, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, load_env, process_env,
+    spawn_watchers, stdio_caller,
 };
 use crate::protocol::Server;
 use crate::registry::Access;
@@ -387,7 +386,7 @@ fn explain(
 /// "no tool `x` in this binary; did you mean `y`?"
 fn no_such_item(catalog: &Catalog, kind: Primitive, name: &str) -> PolicyError {
     let names = catalog.of_kind(kind).map(|e| e.name.as_str());
-    let help = crate::policy::load::closest(name, names)
+    let help = crate::policy::closest(name, names)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default();
     PolicyError::Unsupported(format!(
