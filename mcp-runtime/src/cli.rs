@@ -21,7 +21,7 @@
 use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
 use crate::policy::{
-    Policy, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, load_env, process_env,
+    Policy, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, process_env,
     spawn_watchers, stdio_caller,
 };
 use crate::protocol::Server;
@@ -465,12 +465,4 @@ fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
         result.map_err(|e| PolicyError::Unsupported(format!("transport failed: {e}")))
     });
     outcome.map(|()| ExitCode::SUCCESS)
-}
-
-/// Checks a policy file against `server` and returns every problem (for tests and tools).
-///
-/// # Errors
-/// The problems.
-pub fn check_policy(server: &Server, path: &std::path::Path, env: &str) -> Result<(), PolicyError> {
-    load_env(path, env, Arc::new(server.catalog()), &process_env).map(|_| ())
 }

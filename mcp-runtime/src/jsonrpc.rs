@@ -130,7 +130,7 @@ pub struct Notification {
 
 /// A response the client sent to a server-to-client request (legacy era).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClientResponse {
+pub(crate) struct ClientResponse {
     /// The id of the server's request.
     pub id: RequestId,
     /// `Ok(result)` or `Err(error)`.
@@ -139,7 +139,7 @@ pub struct ClientResponse {
 
 /// One decoded message from the client.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     /// A request.
     Request(Request),
     /// A notification.
@@ -150,7 +150,7 @@ pub enum Incoming {
 
 /// A message that is not a valid JSON-RPC message: the error response to send back.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     /// The id, when it could be read; `None` renders as `"id": null`.
     pub id: Option<RequestId>,
     /// The error.
@@ -169,7 +169,7 @@ impl Rejected {
     }
 
     /// The JSON-RPC error response for this rejection.
-    pub fn to_response(&self) -> Value {
+    pub(crate) fn to_response(&self) -> Value {
         error_response(self.id.as_ref(), &self.error)
     }
 }
@@ -181,7 +181,7 @@ impl Incoming {
     /// Returns the `-32600 Invalid Request` rejection for anything that is not a valid MCP
     /// JSON-RPC message: a missing or wrong `jsonrpc`, a `null`, fractional or structured id, a
     /// non-string method, non-object params.
-    pub fn classify(value: Value) -> Result<Self, Rejected> {
+    pub(crate) fn classify(value: Value) -> Result<Self, Rejected> {
         let Value::Object(mut obj) = value else {
             return Err(Rejected::invalid(None, "a message must be a JSON object"));
         };
@@ -246,12 +246,12 @@ impl Incoming {
 }
 
 /// A success response.
-pub fn success_response(id: &RequestId, result: Value) -> Value {
+pub(crate) fn success_response(id: &RequestId, result: Value) -> Value {
     json!({ "jsonrpc": JSONRPC_VERSION, "id": id.to_value(), "result": result })
 }
 
 /// An error response; `id: None` renders as `"id": null` (for unreadable requests).
-pub fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
+pub(crate) fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
     json!({
         "jsonrpc": JSONRPC_VERSION,
         "id": id.map_or(Value::Null, RequestId::to_value),
@@ -260,12 +260,12 @@ pub fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
 }
 
 /// A notification message.
-pub fn notification(method: &str, params: Value) -> Value {
+pub(crate) fn notification(method: &str, params: Value) -> Value {
     json!({ "jsonrpc": JSONRPC_VERSION, "method": method, "params": params })
 }
 
 /// The `-32700 Parse error` response (always `id: null`).
-pub fn parse_error(detail: impl fmt::Display) -> Value {
+pub(crate) fn parse_error(detail: impl fmt::Display) -> Value {
     error_response(
         None,
         &ErrorObject::new(codes::PARSE_ERROR, format!("Parse error: {detail}")),
