@@ -1,7 +1,7 @@
 //! JSON-RPC 2.0 wire types, as MCP uses them.
 //!
 //! MCP narrows JSON-RPC: request ids are strings or integers and never `null`, `params` is an
-//! object when present, and notifications are never answered. [`Incoming::classify`] turns one
+//! object when present, and notifications are never answered. The runtime turns each
 //! decoded JSON value into a typed message or into the exact error response JSON-RPC prescribes.
 
 use serde::{Deserialize, Serialize};
