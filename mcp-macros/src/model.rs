@@ -44,7 +44,7 @@ pub(crate) const PROMPT: Kind = Kind {
     attr: "#[prompt]",
     verb: "get",
     purpose: "say what the prompt is for, for the user who picks it",
-    fixed: "its arguments",
+    fixed: "its argument list",
 };
 
 pub(crate) const RESOURCE: Kind = Kind {
