@@ -1,9 +1,12 @@
-//! Parsing of `#[tool(...)]`, `#[tools(...)]` and `#[arg(...)]`.
+//! Attribute parsing shared by the macros: the `key = value, ...` machinery, the keys every
+//! item macro has (`name`, `description`, `title`, `scopes`, `public`, `crate`), `#[tools(...)]`
+//! and the parameter attribute `#[arg(...)]`.
 //!
 //! Simple checks happen here, while parsing: the shape of each value, repeated keys (reported
 //! on the second occurrence), unknown keys (with the nearest valid key suggested), and the
-//! form of each scope string. Checks that involve several keys or the function signature live
-//! in `model.rs`.
+//! form of each scope string. Each macro's own keys are parsed next to its model
+//! (`tool_model.rs`, `prompt_model.rs`, `resource_model.rs`); checks that involve several
+//! keys or the function signature live there and in `model.rs`.
 
 use crate::ctxt::{Ctxt, closest};
 use proc_macro2::Span;
@@ -18,18 +21,14 @@ pub(crate) struct Spanned<T> {
     pub(crate) value: T,
 }
 
-/// What `#[tool(...)]` said, before it is checked against the signature.
+/// The keys every item macro (`#[tool]`, `#[prompt]`, `#[resource]`) shares.
 #[derive(Default)]
-pub(crate) struct ToolAttr {
+pub(crate) struct CommonAttr {
     pub(crate) name: Option<Spanned<LitStr>>,
     pub(crate) description: Option<Spanned<LitStr>>,
     pub(crate) title: Option<Spanned<LitStr>>,
     pub(crate) scopes: Option<Spanned<Vec<LitStr>>>,
     pub(crate) public: Option<Spanned<()>>,
-    pub(crate) read_only: Option<Spanned<bool>>,
-    pub(crate) destructive: Option<Spanned<bool>>,
-    pub(crate) idempotent: Option<Spanned<bool>>,
-    pub(crate) open_world: Option<Spanned<bool>>,
     pub(crate) krate: Option<Spanned<Path>>,
     /// The later of `scopes` and `public`, when both are given.
     pub(crate) access_conflict: Option<Span>,
@@ -37,64 +36,66 @@ pub(crate) struct ToolAttr {
     pub(crate) malformed: bool,
 }
 
-const TOOL_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "title",
-    "scopes",
-    "public",
-    "read_only",
-    "destructive",
-    "idempotent",
-    "open_world",
-    "crate",
-];
-
-/// Parses the arguments of `#[tool(...)]`.
-pub(crate) fn parse_tool_attr(cx: &Ctxt, tokens: proc_macro2::TokenStream) -> ToolAttr {
-    let errors_before = cx.error_count();
-    let mut out = ToolAttr::default();
-    let parser = |input: ParseStream<'_>| {
-        parse_keys(cx, input, "tool", TOOL_KEYS, |key, input| {
-            match key.to_string().as_str() {
-                // #[tool(name = "get_order_status")]
-                "name" => set(cx, &mut out.name, key, lit_str_value(input, key)?),
-                // #[tool(description = "Look up one order.")]
-                "description" => set(cx, &mut out.description, key, lit_str_value(input, key)?),
-                // #[tool(title = "Order status")]
-                "title" => set(cx, &mut out.title, key, lit_str_value(input, key)?),
-                // #[tool(scopes = ["orders:read", "orders:write"])]
-                "scopes" => {
-                    if out.public.is_some() && out.access_conflict.is_none() {
-                        out.access_conflict = Some(key.span());
-                    }
-                    set(cx, &mut out.scopes, key, scopes_value(cx, input, key)?);
+impl CommonAttr {
+    /// Parses `key` when it is one of the shared keys; `Ok(false)` when it is not. `noun`
+    /// names the item in messages (`tool`, `prompt`, `resource`).
+    pub(crate) fn parse_key(
+        &mut self,
+        cx: &Ctxt,
+        noun: &str,
+        key: &Ident,
+        input: ParseStream<'_>,
+    ) -> syn::Result<bool> {
+        match key.to_string().as_str() {
+            // #[tool(name = "get_order_status")]
+            "name" => set(cx, &mut self.name, key, lit_str_value(input, key)?),
+            // #[tool(description = "Look up one order.")]
+            "description" => set(cx, &mut self.description, key, lit_str_value(input, key)?),
+            // #[tool(title = "Order status")]
+            "title" => set(cx, &mut self.title, key, lit_str_value(input, key)?),
+            // #[tool(scopes = ["orders:read", "orders:write"])]
+            "scopes" => {
+                if self.public.is_some() && self.access_conflict.is_none() {
+                    self.access_conflict = Some(key.span());
                 }
-                // #[tool(public)]
-                "public" => {
-                    no_value(input, key)?;
-                    if out.scopes.is_some() && out.access_conflict.is_none() {
-                        out.access_conflict = Some(key.span());
-                    }
-                    set(cx, &mut out.public, key, ());
-                }
-                // #[tool(read_only)] or #[tool(read_only = false)], same for the other hints
-                "read_only" => set(cx, &mut out.read_only, key, flag_value(input)?),
-                "destructive" => set(cx, &mut out.destructive, key, flag_value(input)?),
-                "idempotent" => set(cx, &mut out.idempotent, key, flag_value(input)?),
-                "open_world" => set(cx, &mut out.open_world, key, flag_value(input)?),
-                // #[tool(crate = "::my_runtime")]
-                "crate" => set(cx, &mut out.krate, key, crate_value(input, key)?),
-                _ => unreachable!("keys are filtered by `parse_keys`"),
+                set(
+                    cx,
+                    &mut self.scopes,
+                    key,
+                    scopes_value(cx, input, key, noun)?,
+                );
             }
-            Ok(())
-        })
-    };
+            // #[tool(public)]
+            "public" => {
+                no_value(input, key)?;
+                if self.scopes.is_some() && self.access_conflict.is_none() {
+                    self.access_conflict = Some(key.span());
+                }
+                set(cx, &mut self.public, key, ());
+            }
+            // #[tool(crate = "::my_runtime")]
+            "crate" => set(cx, &mut self.krate, key, crate_value(input, key)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Parses the keys of an item attribute (`#[tool(...)]`, ...) with `on_key`, which is only
+/// called with one of `keys`; returns whether some key was malformed.
+pub(crate) fn parse_item_keys(
+    cx: &Ctxt,
+    tokens: proc_macro2::TokenStream,
+    attr: &str,
+    keys: &[&str],
+    mut on_key: impl FnMut(&Ident, ParseStream<'_>) -> syn::Result<()>,
+) -> bool {
+    let errors_before = cx.error_count();
+    let parser = |input: ParseStream<'_>| parse_keys(cx, input, attr, keys, &mut on_key);
     if let Err(e) = parser.parse2(tokens) {
         cx.syn_error(e);
     }
-    out.malformed = cx.error_count() > errors_before;
-    out
+    cx.error_count() > errors_before
 }
 
 /// Parses the arguments of `#[tools(...)]`: only `crate = "..."`.
@@ -225,7 +226,7 @@ fn skip_to_comma(input: ParseStream<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-fn set<T>(cx: &Ctxt, slot: &mut Option<Spanned<T>>, key: &Ident, value: T) {
+pub(crate) fn set<T>(cx: &Ctxt, slot: &mut Option<Spanned<T>>, key: &Ident, value: T) {
     if slot.is_some() {
         cx.error_at(
             key.span(),
@@ -239,7 +240,7 @@ fn set<T>(cx: &Ctxt, slot: &mut Option<Spanned<T>>, key: &Ident, value: T) {
     }
 }
 
-fn lit_str_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
+pub(crate) fn lit_str_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
     if !input.peek(Token![=]) {
         return Err(syn::Error::new(
             key.span(),
@@ -252,7 +253,7 @@ fn lit_str_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
         .map_err(|e| syn::Error::new(e.span(), format!("expected a string: `{key} = \"...\"`")))
 }
 
-fn no_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<()> {
+pub(crate) fn no_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<()> {
     if input.peek(Token![=]) || input.peek(syn::token::Paren) {
         return Err(syn::Error::new(
             key.span(),
@@ -262,7 +263,7 @@ fn no_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<()> {
     Ok(())
 }
 
-fn flag_value(input: ParseStream<'_>) -> syn::Result<bool> {
+pub(crate) fn flag_value(input: ParseStream<'_>) -> syn::Result<bool> {
     if !input.peek(Token![=]) {
         return Ok(true);
     }
@@ -273,13 +274,35 @@ fn flag_value(input: ParseStream<'_>) -> syn::Result<bool> {
     Ok(lit.value)
 }
 
-fn crate_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<Path> {
+pub(crate) fn crate_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<Path> {
     let lit = lit_str_value(input, key)?;
     lit.parse::<Path>()
         .map_err(|_| syn::Error::new(lit.span(), "expected a path: `crate = \"::mcp_runtime\"`"))
 }
 
-fn scopes_value(cx: &Ctxt, input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<LitStr>> {
+/// `key = path`, e.g. `completer = order_ids`.
+pub(crate) fn path_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<Path> {
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("expected `{key} = path::to::function`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    input.parse::<Path>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected the path of a function: `{key} = path::to::function`"),
+        )
+    })
+}
+
+fn scopes_value(
+    cx: &Ctxt,
+    input: ParseStream<'_>,
+    key: &Ident,
+    noun: &str,
+) -> syn::Result<Vec<LitStr>> {
     let shape = || {
         syn::Error::new(
             key.span(),
@@ -302,7 +325,7 @@ fn scopes_value(cx: &Ctxt, input: ParseStream<'_>, key: &Ident) -> syn::Result<V
     if list.is_empty() {
         cx.error_at(
             brackets.span.join(),
-            "the scope list is empty; list at least one scope (`scopes = [\"orders:read\"]`), or declare the tool `public`",
+            format!("the scope list is empty; list at least one scope (`scopes = [\"orders:read\"]`), or declare the {noun} `public`"),
         );
     }
     let mut seen: Vec<String> = Vec::new();
@@ -348,55 +371,6 @@ fn check_scope(scope: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
-
-    #[test]
-    fn parses_every_key() {
-        let cx = Ctxt::new();
-        let a = parse_tool_attr(
-            &cx,
-            quote!(
-                name = "n",
-                title = "T",
-                scopes = ["a:b", "c"],
-                read_only,
-                open_world = false,
-                crate = "::x"
-            ),
-        );
-        cx.check().unwrap();
-        assert_eq!(a.name.unwrap().value.value(), "n");
-        assert_eq!(a.title.unwrap().value.value(), "T");
-        let scopes: Vec<String> = a.scopes.unwrap().value.iter().map(LitStr::value).collect();
-        assert_eq!(scopes, ["a:b", "c"]);
-        assert!(a.read_only.unwrap().value);
-        assert!(!a.open_world.unwrap().value);
-        assert!(a.public.is_none());
-        assert!(a.krate.is_some());
-    }
-
-    #[test]
-    fn reports_every_mistake_and_goes_on() {
-        let cx = Ctxt::new();
-        let a = parse_tool_attr(
-            &cx,
-            quote!(
-                nme = "x",
-                scopes = ["", "a", "a"],
-                public,
-                public = 1,
-                title = "t"
-            ),
-        );
-        let err = cx.check().unwrap_err();
-        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
-        assert_eq!(messages.len(), 4, "{messages:?}");
-        assert!(messages[0].contains("did you mean `name`"));
-        assert!(messages[1].contains("must not be empty"));
-        assert!(messages[2].contains("duplicate scope `a`"));
-        assert!(messages[3].contains("takes no value"));
-        assert!(a.title.is_some(), "parsing went on after the errors");
-    }
 
     #[test]
     fn scope_rules() {

@@ -1,38 +1,59 @@
-//! The validated model of one tool. Code generation reads only this, never raw `syn`.
+//! Validation shared by `#[tool]`, `#[prompt]` and `#[resource]`: the name, the description
+//! (or doc comment), `scopes` versus `public`, the shape of the function (async, not generic,
+//! ...), the receiver, and how a parameter is named or injected from the context.
 //!
-//! Checks that involve several keys, or the attribute and the signature together, happen
-//! here: `scopes` versus `public`, the name rules, the description, `async`, generics, the
-//! receiver, and each parameter's role.
+//! Each macro's model (`tool_model.rs`, `prompt_model.rs`, `resource_model.rs`) calls these
+//! in the same order, so the same mistake gives the same message, adapted to the item.
 
-use crate::attr::{self, ToolAttr};
+use crate::attr::{ArgAttr, CommonAttr};
 use crate::ctxt::Ctxt;
 use proc_macro2::Span;
 use quote::ToTokens as _;
-use syn::{FnArg, LitStr, Pat, Signature, Type};
+use syn::{LitStr, Pat, PatType, Signature, Type};
 
-/// The longest tool name the runtime accepts.
-const MAX_TOOL_NAME_LEN: usize = 64;
-
-/// Who may call the tool, as declared.
+/// Who may use the item, as declared.
 pub(crate) enum Access {
     Public,
     Scopes(Vec<LitStr>),
 }
 
-/// One tool, validated.
-pub(crate) struct ToolDef {
-    pub(crate) name: String,
-    /// Where the name came from (the `name = "..."` literal or the function's name).
-    pub(crate) name_span: Span,
-    pub(crate) description: String,
-    pub(crate) title: Option<String>,
-    pub(crate) access: Access,
-    /// `(builder method, value)` for each hint given.
-    pub(crate) hints: Vec<(&'static str, bool)>,
-    pub(crate) receiver: bool,
-    pub(crate) params: Vec<Param>,
-    pub(crate) output: Type,
+/// What a macro declares, for the wording of its messages.
+pub(crate) struct Kind {
+    /// `tool`, `prompt`, `resource`.
+    pub(crate) noun: &'static str,
+    /// `#[tool]`, ...
+    pub(crate) attr: &'static str,
+    /// What a caller does with it: `call`, `get`, `read`.
+    pub(crate) verb: &'static str,
+    /// How to fix an empty description.
+    pub(crate) purpose: &'static str,
+    /// What is fixed when the server starts (why it cannot be generic).
+    pub(crate) fixed: &'static str,
 }
+
+pub(crate) const TOOL: Kind = Kind {
+    noun: "tool",
+    attr: "#[tool]",
+    verb: "call",
+    purpose: "say what the tool does, for the model that calls it",
+    fixed: "its schema",
+};
+
+pub(crate) const PROMPT: Kind = Kind {
+    noun: "prompt",
+    attr: "#[prompt]",
+    verb: "get",
+    purpose: "say what the prompt is for, for the user who picks it",
+    fixed: "its argument list",
+};
+
+pub(crate) const RESOURCE: Kind = Kind {
+    noun: "resource",
+    attr: "#[resource]",
+    verb: "read",
+    purpose: "say what the resource holds, for the client that lists it",
+    fixed: "its definition",
+};
 
 /// One parameter of the handler.
 pub(crate) struct Param {
@@ -42,18 +63,20 @@ pub(crate) struct Param {
 
 /// How a parameter gets its value.
 pub(crate) enum ParamKind {
-    /// Injected from the tool context; not in the schema.
+    /// Injected from the request context.
     Context,
-    /// One property of the arguments object.
+    /// One argument the client supplies (a tool's `inputSchema` property, a prompt argument).
     Arg {
         name: String,
         description: Option<String>,
     },
-    /// The whole arguments object.
+    /// The whole arguments object of a tool.
     Flatten,
+    /// One variable of a resource template's URI.
+    Var { name: String },
 }
 
-/// Where the tool is declared, which decides what the receiver may be.
+/// Where the item is declared, which decides what the receiver may be.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Site {
     /// A free function (`#[tool]` directly).
@@ -62,26 +85,25 @@ pub(crate) enum Site {
     Method,
 }
 
-/// Checks `attr` against the signature and doc comment; `None` when anything is wrong (the
-/// errors are in `cx`).
-pub(crate) fn tool_def(
-    cx: &Ctxt,
-    attr: &ToolAttr,
-    attr_span: Span,
-    sig: &Signature,
-    docs: &[syn::Attribute],
-    site: Site,
-) -> Option<ToolDef> {
-    let errors_before = cx.has_errors();
-    let fn_name = sig.ident.to_string();
-    let fn_name = fn_name.strip_prefix("r#").unwrap_or(&fn_name).to_owned();
+/// The function's name without `r#`.
+pub(crate) fn fn_name(sig: &Signature) -> String {
+    let name = sig.ident.to_string();
+    name.strip_prefix("r#").unwrap_or(&name).to_owned()
+}
 
-    // name: `name = "..."`, else the function's name.
+/// `name = "..."`, else the function's name, checked with `rules`.
+pub(crate) fn resolve_name(
+    cx: &Ctxt,
+    kind: &Kind,
+    attr: &CommonAttr,
+    sig: &Signature,
+    rules: fn(&str) -> Result<(), String>,
+) -> (String, Span) {
     let (name, name_span) = match &attr.name {
         Some(n) => (n.value.value(), n.value.span()),
-        None => (fn_name, sig.ident.span()),
+        None => (fn_name(sig), sig.ident.span()),
     };
-    if let Err(why) = check_tool_name(&name) {
+    if let Err(why) = rules(&name) {
         let fix = if attr.name.is_some() {
             "change `name`"
         } else {
@@ -89,18 +111,28 @@ pub(crate) fn tool_def(
         };
         cx.error_at(
             name_span,
-            format!("invalid tool name `{name}`: {why}; {fix}"),
+            format!("invalid {} name `{name}`: {why}; {fix}", kind.noun),
         );
     }
+    (name, name_span)
+}
 
-    // description: `description = "..."`, else the doc comment.
-    let description = match &attr.description {
+/// `description = "..."`, else the doc comment; one of them is required.
+pub(crate) fn resolve_description(
+    cx: &Ctxt,
+    kind: &Kind,
+    attr: &CommonAttr,
+    docs: &[syn::Attribute],
+    sig: &Signature,
+    name: &str,
+) -> String {
+    match &attr.description {
         Some(d) => {
             let text = d.value.value().trim().to_owned();
             if text.is_empty() {
                 cx.error_spanned_by(
                     &d.value,
-                    "the description is empty; say what the tool does, for the model that calls it",
+                    format!("the description is empty; {}", kind.purpose),
                 );
             }
             text
@@ -111,22 +143,34 @@ pub(crate) fn tool_def(
                 cx.error_at(
                     sig.ident.span(),
                     format!(
-                        "tool `{name}` has no description; add a doc comment (`/// Looks up ...`) or `description = \"...\"`"
+                        "{} `{name}` has no description; add a doc comment (`/// Looks up ...`) or `description = \"...\"`",
+                        kind.noun
                     ),
                 );
             }
             text
         }
-    };
+    }
+}
 
-    // access: exactly one of `scopes` and `public`.
-    let access = match (&attr.scopes, &attr.public) {
+/// Exactly one of `scopes` and `public`.
+pub(crate) fn resolve_access(
+    cx: &Ctxt,
+    kind: &Kind,
+    attr: &CommonAttr,
+    attr_span: Span,
+    name: &str,
+) -> Access {
+    match (&attr.scopes, &attr.public) {
         (Some(scopes), None) => Access::Scopes(scopes.value.clone()),
         (None, Some(_)) => Access::Public,
         (Some(_), Some(public)) => {
             cx.error_at(
                 attr.access_conflict.unwrap_or(public.key),
-                "a tool is either `public` or requires `scopes`, not both; remove one of them",
+                format!(
+                    "a {} is either `public` or requires `scopes`, not both; remove one of them",
+                    kind.noun
+                ),
             );
             Access::Public
         }
@@ -135,58 +179,49 @@ pub(crate) fn tool_def(
             cx.error_at(
                 attr_span,
                 format!(
-                    "tool `{name}` declares no access; add `scopes = [\"...\"]` with the scopes it requires, or `public` if anyone may call it"
+                    "{} `{name}` declares no access; add `scopes = [\"...\"]` with the scopes it requires, or `public` if anyone may {} it",
+                    kind.noun, kind.verb
                 ),
             );
             Access::Public
         }
-    };
-
-    let mut hints = Vec::new();
-    for (key, slot) in [
-        ("read_only", &attr.read_only),
-        ("destructive", &attr.destructive),
-        ("idempotent", &attr.idempotent),
-        ("open_world", &attr.open_world),
-    ] {
-        if let Some(v) = slot {
-            hints.push((key, v.value));
-        }
     }
-    if let (Some(ro), Some(d)) = (&attr.read_only, &attr.destructive)
-        && ro.value
-        && d.value
-    {
-        cx.error_at(
-            d.key,
-            "a `read_only` tool cannot be `destructive`; remove one of the two hints",
-        );
-    }
+}
 
-    // The signature.
+/// `async`, not `const`, `unsafe`, `extern`, variadic or generic.
+pub(crate) fn check_fn_shape(cx: &Ctxt, kind: &Kind, sig: &Signature) {
+    let noun = kind.noun;
     if sig.asyncness.is_none() {
         cx.error_spanned_by(
             sig.fn_token,
             format!(
-                "`#[tool]` functions must be `async`; write `async fn {}`",
-                sig.ident
+                "`{}` functions must be `async`; write `async fn {}`",
+                kind.attr, sig.ident
             ),
         );
     }
     if let Some(c) = &sig.constness {
-        cx.error_spanned_by(c, "a tool cannot be a `const fn`; remove `const`");
+        cx.error_spanned_by(
+            c,
+            format!("a {noun} cannot be a `const fn`; remove `const`"),
+        );
     }
     if let Some(u) = &sig.unsafety {
         cx.error_spanned_by(
             u,
-            "a tool cannot be an `unsafe fn`; remove `unsafe` and uphold the invariants inside",
+            format!(
+                "a {noun} cannot be an `unsafe fn`; remove `unsafe` and uphold the invariants inside"
+            ),
         );
     }
     if let Some(abi) = &sig.abi {
-        cx.error_spanned_by(abi, "a tool cannot have an `extern` ABI; remove it");
+        cx.error_spanned_by(
+            abi,
+            format!("a {noun} cannot have an `extern` ABI; remove it"),
+        );
     }
     if let Some(v) = &sig.variadic {
-        cx.error_spanned_by(v, "a tool cannot be variadic");
+        cx.error_spanned_by(v, format!("a {noun} cannot be variadic"));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         let span_of: &dyn quote::ToTokens = if sig.generics.params.is_empty() {
@@ -196,199 +231,61 @@ pub(crate) fn tool_def(
         };
         cx.error_spanned_by(
             span_of,
-            "a tool cannot be generic: its schema is fixed when the server starts; use concrete types",
+            format!(
+                "a {noun} cannot be generic: {} is fixed when the server starts; use concrete types",
+                kind.fixed
+            ),
         );
     }
-
-    let mut receiver = false;
-    let mut params = Vec::new();
-    let mut context_seen: Vec<(String, String)> = Vec::new();
-    let mut arg_seen: Vec<String> = Vec::new();
-    let mut flatten_seen = false;
-    for input in &sig.inputs {
-        let pat_ty = match input {
-            FnArg::Receiver(r) => {
-                check_receiver(cx, r, site);
-                receiver = true;
-                continue;
-            }
-            FnArg::Typed(p) => p,
-        };
-        let arg = attr::parse_arg_attrs(cx, &pat_ty.attrs);
-        let ty = (*pat_ty.ty).clone();
-        if let Type::ImplTrait(_) = ty {
-            cx.error_spanned_by(
-                &ty,
-                "`impl Trait` parameters are not supported by `#[tool]`; use a concrete type",
-            );
-            continue;
-        }
-        let is_context = match &arg.context {
-            Some(c) => c.value,
-            None => is_context_type(&ty),
-        };
-        if is_context {
-            if let Some(d) = &arg.description {
-                cx.error_at(
-                    d.key,
-                    "a context parameter is not part of the input schema, so it takes no `description`; remove it",
-                );
-            }
-            if let Some(f) = &arg.flatten {
-                cx.error_at(
-                    f.key,
-                    "a context parameter cannot be `flatten`; remove one of the two",
-                );
-            }
-            let key = type_key(&ty);
-            let binding = pat_ty.pat.to_token_stream().to_string();
-            if let Some((_, first)) = context_seen.iter().find(|(k, _)| *k == key) {
-                cx.error_spanned_by(
-                    &ty,
-                    format!(
-                        "`{key}` is already injected as `{first}`; take each context parameter once"
-                    ),
-                );
-            } else {
-                context_seen.push((key, binding));
-            }
-            params.push(Param {
-                ty,
-                kind: ParamKind::Context,
-            });
-            continue;
-        }
-        if arg.flatten.is_some() {
-            if let Some(d) = &arg.description {
-                cx.error_at(
-                    d.key,
-                    "a `flatten` parameter is the whole argument object; document its fields instead of `description`",
-                );
-            }
-            if flatten_seen || !arg_seen.is_empty() {
-                cx.error_spanned_by(
-                    &pat_ty.pat,
-                    "a `flatten` parameter must be the tool's only argument parameter; move the other arguments into its struct",
-                );
-            }
-            flatten_seen = true;
-            params.push(Param {
-                ty,
-                kind: ParamKind::Flatten,
-            });
-            continue;
-        }
-        if flatten_seen {
-            cx.error_spanned_by(
-                &pat_ty.pat,
-                "this tool already takes its whole argument object through a `flatten` parameter; move this argument into that struct",
-            );
-        }
-        let name = match (&arg.rename, &*pat_ty.pat) {
-            (Some(r), _) => Some(r.value.value()),
-            (None, Pat::Ident(p)) if p.subpat.is_none() => {
-                let s = p.ident.to_string();
-                Some(s.strip_prefix("r#").unwrap_or(&s).to_owned())
-            }
-            (None, other) => {
-                cx.error_spanned_by(
-                    other,
-                    "an argument needs a name: write `name: Type`, or add `#[arg(rename = \"name\")]`",
-                );
-                None
-            }
-        };
-        let Some(name) = name else { continue };
-        if arg_seen.contains(&name) {
-            cx.error_spanned_by(
-                &pat_ty.pat,
-                format!(
-                    "two arguments are named `{name}`; rename one with `#[arg(rename = \"...\")]`"
-                ),
-            );
-        }
-        arg_seen.push(name.clone());
-        let doc = doc_text(&pat_ty.attrs);
-        let description = match (arg.description, doc.is_empty()) {
-            (Some(d), true) => Some(d.value.value()),
-            (None, false) => Some(doc),
-            (None, true) => None,
-            (Some(d), false) => {
-                cx.error_at(
-                    d.key,
-                    "this argument has both a doc comment and a `description`; keep one of them",
-                );
-                None
-            }
-        };
-        params.push(Param {
-            ty,
-            kind: ParamKind::Arg { name, description },
-        });
-    }
-
-    let output = match &sig.output {
-        syn::ReturnType::Default => syn::parse_quote!(()),
-        syn::ReturnType::Type(_, ty) => {
-            if let Type::ImplTrait(_) = **ty {
-                cx.error_spanned_by(
-                    ty,
-                    "a tool cannot return `impl Trait`; name the type (e.g. `Result<Json<T>, ToolError>`)",
-                );
-            }
-            (**ty).clone()
-        }
-    };
-
-    if cx.has_errors() || errors_before {
-        return None;
-    }
-    Some(ToolDef {
-        name,
-        name_span,
-        description,
-        title: attr.title.as_ref().map(|t| t.value.value()),
-        access,
-        hints,
-        receiver,
-        params,
-        output,
-    })
 }
 
-fn check_receiver(cx: &Ctxt, r: &syn::Receiver, site: Site) {
+/// A method takes `&self`; a free function takes no receiver at all.
+pub(crate) fn check_receiver(cx: &Ctxt, kind: &Kind, r: &syn::Receiver, site: Site) {
     if site == Site::Free {
         cx.error_spanned_by(
             r.self_token,
-            "`#[tool]` on a method needs `#[tools]` on its `impl` block",
+            format!(
+                "`{}` on a method needs `#[tools]` on its `impl` block",
+                kind.attr
+            ),
         );
         return;
     }
+    let noun = kind.noun;
     let fix = "take `&self` (keep mutable state behind a lock inside the service)";
     if r.colon_token.is_some() {
         cx.error_spanned_by(
             &r.ty,
             format!(
-                "tool methods cannot take `self: {}`; {fix}",
+                "{noun} methods cannot take `self: {}`; {fix}",
                 r.ty.to_token_stream()
             ),
         );
     } else if r.reference.is_none() {
         cx.error_spanned_by(
             r.self_token,
-            format!("a tool method cannot take `self` by value: the service is shared by every call; {fix}"),
+            format!("a {noun} method cannot take `self` by value: the service is shared by every call; {fix}"),
         );
     } else if let Some(m) = &r.mutability {
         cx.error_spanned_by(
             m,
-            format!("a tool method cannot take `&mut self`: calls run concurrently; {fix}"),
+            format!("a {noun} method cannot take `&mut self`: calls run concurrently; {fix}"),
         );
     }
 }
 
+/// Whether a parameter is injected from the context rather than supplied by the client.
+///
 /// References, `ToolContext`, `Caller` and `State<T>` (by the last path segment) are
-/// injected; everything else is an argument. `#[arg(context)]` and `#[arg(context = false)]`
+/// injected; everything else is supplied. `#[arg(context)]` and `#[arg(context = false)]`
 /// override this.
+pub(crate) fn is_context(ty: &Type, arg: &ArgAttr) -> bool {
+    match &arg.context {
+        Some(c) => c.value,
+        None => is_context_type(ty),
+    }
+}
+
 fn is_context_type(ty: &Type) -> bool {
     match ty {
         Type::Reference(_) => true,
@@ -401,6 +298,30 @@ fn is_context_type(ty: &Type) -> bool {
             )
         }),
         _ => false,
+    }
+}
+
+/// The context parameters seen so far: each type may be injected once.
+#[derive(Default)]
+pub(crate) struct ContextParams {
+    seen: Vec<(String, String)>,
+}
+
+impl ContextParams {
+    /// Records a context parameter, reporting a second one of the same type.
+    pub(crate) fn note(&mut self, cx: &Ctxt, ty: &Type, pat: &Pat) {
+        let key = type_key(ty);
+        let binding = pat.to_token_stream().to_string();
+        if let Some((_, first)) = self.seen.iter().find(|(k, _)| *k == key) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "`{key}` is already injected as `{first}`; take each context parameter once"
+                ),
+            );
+        } else {
+            self.seen.push((key, binding));
+        }
     }
 }
 
@@ -422,9 +343,44 @@ fn strip_lifetimes(ty: &mut Type) {
     }
 }
 
+/// The name a client uses for a parameter: `#[arg(rename = "...")]`, else the parameter's.
+pub(crate) fn param_name(cx: &Ctxt, arg: &ArgAttr, pat_ty: &PatType) -> Option<String> {
+    match (&arg.rename, &*pat_ty.pat) {
+        (Some(r), _) => Some(r.value.value()),
+        (None, Pat::Ident(p)) if p.subpat.is_none() => {
+            let s = p.ident.to_string();
+            Some(s.strip_prefix("r#").unwrap_or(&s).to_owned())
+        }
+        (None, other) => {
+            cx.error_spanned_by(
+                other,
+                "an argument needs a name: write `name: Type`, or add `#[arg(rename = \"name\")]`",
+            );
+            None
+        }
+    }
+}
+
+/// A parameter's description: its doc comment or `#[arg(description = "...")]`, not both.
+pub(crate) fn param_description(cx: &Ctxt, arg: &ArgAttr, pat_ty: &PatType) -> Option<String> {
+    let doc = doc_text(&pat_ty.attrs);
+    match (&arg.description, doc.is_empty()) {
+        (Some(d), true) => Some(d.value.value()),
+        (None, false) => Some(doc),
+        (None, true) => None,
+        (Some(d), false) => {
+            cx.error_at(
+                d.key,
+                "this argument has both a doc comment and a `description`; keep one of them",
+            );
+            None
+        }
+    }
+}
+
 /// The doc comment as one string: one leading space per line removed, outer blank lines
 /// trimmed. Only literal `#[doc = "..."]` attributes count.
-fn doc_text(attrs: &[syn::Attribute]) -> String {
+pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
     let lines: Vec<String> = attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))
@@ -443,100 +399,25 @@ fn doc_text(attrs: &[syn::Attribute]) -> String {
     lines.join("\n").trim().to_owned()
 }
 
-/// The MCP tool-name rules (as the runtime's `validate_tool_name`).
-fn check_tool_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("a tool name must not be empty".to_owned());
+/// The declared return type; `()` when there is none.
+pub(crate) fn output_type(sig: &Signature) -> Option<Type> {
+    match &sig.output {
+        syn::ReturnType::Default => None,
+        syn::ReturnType::Type(_, ty) => Some((**ty).clone()),
     }
-    if name.len() > MAX_TOOL_NAME_LEN {
-        return Err(format!(
-            "{} characters, at most {MAX_TOOL_NAME_LEN} are allowed",
-            name.len()
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-    {
-        return Err(format!(
-            "{c:?} is not allowed; use only `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
-
-    fn def(
-        attr: proc_macro2::TokenStream,
-        item: proc_macro2::TokenStream,
-    ) -> Result<ToolDef, String> {
-        let cx = Ctxt::new();
-        let a = attr::parse_tool_attr(&cx, attr);
-        let f: syn::ItemFn = syn::parse2(item).unwrap();
-        let d = tool_def(&cx, &a, Span::call_site(), &f.sig, &f.attrs, Site::Free);
-        match cx.check() {
-            Ok(()) => Ok(d.unwrap()),
-            Err(e) => Err(e.to_string()),
-        }
-    }
 
     #[test]
-    fn classifies_parameters() {
-        let d = def(
-            quote!(scopes = ["s"]),
-            quote! {
-                /// Does it.
-                async fn f(ctx: &ToolContext, #[arg(description = "the id")] id: String, s: State<u8>, n: Option<u32>) {}
-            },
-        )
-        .unwrap();
-        assert_eq!(d.name, "f");
-        assert_eq!(d.description, "Does it.");
-        let kinds: Vec<String> = d
-            .params
-            .iter()
-            .map(|p| match &p.kind {
-                ParamKind::Context => "ctx".to_owned(),
-                ParamKind::Arg { name, description } => format!("{name}:{description:?}"),
-                ParamKind::Flatten => "flat".to_owned(),
-            })
-            .collect();
-        assert_eq!(kinds, ["ctx", "id:Some(\"the id\")", "ctx", "n:None"]);
-    }
-
-    #[test]
-    fn doc_lines_are_joined() {
-        let d = def(
-            quote!(public),
-            quote! {
-                ///  Line one.
-                ///
-                /// Line two.
-                async fn f() {}
-            },
-        )
-        .unwrap();
-        assert_eq!(d.description, " Line one.\n\nLine two.".trim());
-    }
-
-    #[test]
-    fn names_follow_the_rules() {
-        assert!(check_tool_name("a.b-c_d9").is_ok());
-        assert!(check_tool_name("a b").is_err());
-        assert!(check_tool_name(&"x".repeat(65)).is_err());
-        let err = def(
-            quote!(public, name = "has space"),
-            quote!(
-                /// d
-                async fn f() {}
-            ),
-        )
-        .err()
-        .unwrap();
-        assert!(err.contains("invalid tool name `has space`"), "{err}");
+    fn context_types_are_recognised_by_their_written_form() {
+        let ty = |s: &str| syn::parse_str::<Type>(s).unwrap();
+        assert!(is_context_type(&ty("&ToolContext")));
+        assert!(is_context_type(&ty("mcp_runtime::State<u8>")));
+        assert!(is_context_type(&ty("(Caller)")));
+        assert!(!is_context_type(&ty("String")));
+        assert_eq!(type_key(&ty("&'a ToolContext")), "&ToolContext");
     }
 }

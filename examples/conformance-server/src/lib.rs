@@ -1,6 +1,8 @@
 //! The fixtures of the official MCP conformance suite (`@modelcontextprotocol/conformance`),
-//! served by `mcp-runtime`: tools written with `#[tool]`, resources, a resource template and
-//! prompts registered with the builders, and argument completion.
+//! served by `mcp-runtime`: tools written with `#[tool]` (two with the builder, for what the
+//! macro does not express: a required client capability, a hand-written input schema),
+//! resources, a resource template and prompts written with `#[resource]` and `#[prompt]`, and
+//! argument completion.
 //!
 //! Every fixture is public (the suite does not authenticate); serve it on loopback only.
 //! What the suite tests that this server deliberately does not offer (legacy sampling and
@@ -15,10 +17,8 @@
 //! ```
 
 use mcp_runtime::prelude::*;
-use mcp_runtime::registry::{
-    GetPromptResult, Prompt, PromptMessage, RegistryError, Resource, ResourceContents,
-    ResourceTemplate,
-};
+use mcp_runtime::registry::{PromptMessage, RegistryError, ResourceContents};
+use mcp_runtime::{prompt, resource};
 use serde_json::json;
 use std::time::Duration;
 
@@ -174,128 +174,119 @@ fn json_schema_2020_12_tool() -> Result<Tool, RegistryError> {
         .build()
 }
 
-fn resources() -> Vec<Result<Resource, RegistryError>> {
+/// A static text resource.
+#[resource(
+    uri = "test://static-text",
+    public,
+    name = "static-text",
+    mime_type = "text/plain"
+)]
+async fn static_text() -> &'static str {
+    "This is the content of the static text resource."
+}
+
+/// A static binary resource (a 1x1 PNG image).
+#[resource(
+    uri = "test://static-binary",
+    public,
+    name = "static-binary",
+    mime_type = "image/png"
+)]
+async fn static_binary() -> Vec<ResourceContents> {
+    vec![ResourceContents::blob(
+        "test://static-binary",
+        "image/png",
+        PNG_1X1,
+    )]
+}
+
+/// A resource clients may subscribe to.
+#[resource(
+    uri = "test://watched-resource",
+    public,
+    name = "watched-resource",
+    mime_type = "text/plain"
+)]
+async fn watched() -> &'static str {
+    "Watched resource content."
+}
+
+/// Data for one id, as JSON.
+#[resource(
+    uri = "test://template/{id}/data",
+    public,
+    name = "template-data",
+    mime_type = "application/json",
+    completer = template_ids
+)]
+async fn template_data(id: String) -> String {
+    json!({ "id": id, "templateTest": true, "data": format!("Data for ID: {id}") }).to_string()
+}
+
+/// Suggests the ids of `test://template/{id}/data`.
+fn template_ids(_variable: &str, value: &str) -> Vec<String> {
+    ["1", "2", "3", "123"]
+        .iter()
+        .filter(|v| v.starts_with(value))
+        .map(|v| (*v).to_owned())
+        .collect()
+}
+
+fn user_text(text: impl Into<String>) -> Vec<PromptMessage> {
+    vec![PromptMessage::user(Content::text(text))]
+}
+
+/// A prompt without arguments.
+#[prompt(public)]
+async fn test_simple_prompt() -> Vec<PromptMessage> {
+    user_text("This is a simple prompt for testing.")
+}
+
+/// A prompt with two required arguments.
+#[prompt(public, completer = argument_values)]
+async fn test_prompt_with_arguments(
+    /// First test argument
+    arg1: String,
+    /// Second test argument
+    arg2: String,
+) -> Vec<PromptMessage> {
+    user_text(format!(
+        "Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+    ))
+}
+
+/// Suggests values for the arguments of `test_prompt_with_arguments`.
+fn argument_values(_argument: &str, value: &str) -> Vec<String> {
+    ["test", "testValue1", "testValue2", "example"]
+        .iter()
+        .filter(|v| v.starts_with(value))
+        .map(|v| (*v).to_owned())
+        .collect()
+}
+
+/// A prompt that embeds a resource.
+#[prompt(public)]
+async fn test_prompt_with_embedded_resource(
+    /// URI of the resource to embed
+    #[arg(rename = "resourceUri")]
+    resource_uri: String,
+) -> Vec<PromptMessage> {
     vec![
-        Resource::builder("test://static-text", "static-text")
-            .description("A static text resource.")
-            .mime_type("text/plain")
-            .public()
-            .handler(|_ctx, uri| async move {
-                Ok(vec![ResourceContents::text(
-                    uri,
-                    "text/plain",
-                    "This is the content of the static text resource.",
-                )])
-            })
-            .build(),
-        Resource::builder("test://static-binary", "static-binary")
-            .description("A static binary resource (a 1x1 PNG image).")
-            .mime_type("image/png")
-            .public()
-            .handler(|_ctx, uri| async move {
-                Ok(vec![ResourceContents::blob(uri, "image/png", PNG_1X1)])
-            })
-            .build(),
-        Resource::builder("test://watched-resource", "watched-resource")
-            .description("A resource clients may subscribe to.")
-            .mime_type("text/plain")
-            .public()
-            .handler(|_ctx, uri| async move {
-                Ok(vec![ResourceContents::text(
-                    uri,
-                    "text/plain",
-                    "Watched resource content.",
-                )])
-            })
-            .build(),
+        PromptMessage::user(Content::embedded_text(
+            resource_uri,
+            "text/plain",
+            "Embedded resource content for testing.",
+        )),
+        PromptMessage::user(Content::text("Please process the embedded resource above.")),
     ]
 }
 
-fn template() -> Result<ResourceTemplate, RegistryError> {
-    ResourceTemplate::builder("test://template/{id}/data", "template-data")
-        .description("Data for one id, as JSON.")
-        .mime_type("application/json")
-        .public()
-        .handler(|_ctx, uri, vars| async move {
-            let id = vars.get("id").cloned().unwrap_or_default();
-            let body =
-                json!({ "id": id, "templateTest": true, "data": format!("Data for ID: {id}") });
-            Ok(vec![ResourceContents::text(
-                uri,
-                "application/json",
-                body.to_string(),
-            )])
-        })
-        .completer(|_variable, value| {
-            ["1", "2", "3", "123"]
-                .iter()
-                .filter(|v| v.starts_with(value))
-                .map(|v| (*v).to_owned())
-                .collect()
-        })
-        .build()
-}
-
-fn prompts() -> Vec<Result<Prompt, RegistryError>> {
-    let user_text =
-        |text: String| -> GetPromptResult { vec![PromptMessage::user(Content::text(text))].into() };
+/// A prompt that carries an image.
+#[prompt(public)]
+async fn test_prompt_with_image() -> Vec<PromptMessage> {
     vec![
-        Prompt::builder("test_simple_prompt")
-            .description("A prompt without arguments.")
-            .public()
-            .handler(move |_ctx, _args| async move {
-                Ok(user_text("This is a simple prompt for testing.".to_owned()))
-            })
-            .build(),
-        Prompt::builder("test_prompt_with_arguments")
-            .description("A prompt with two required arguments.")
-            .argument("arg1", "First test argument", true)
-            .argument("arg2", "Second test argument", true)
-            .public()
-            .handler(move |_ctx, args| async move {
-                let (a, b) = (&args["arg1"], &args["arg2"]);
-                Ok(user_text(format!(
-                    "Prompt with arguments: arg1='{a}', arg2='{b}'"
-                )))
-            })
-            .completer(|_argument, value| {
-                ["test", "testValue1", "testValue2", "example"]
-                    .iter()
-                    .filter(|v| v.starts_with(value))
-                    .map(|v| (*v).to_owned())
-                    .collect()
-            })
-            .build(),
-        Prompt::builder("test_prompt_with_embedded_resource")
-            .description("A prompt that embeds a resource.")
-            .argument("resourceUri", "URI of the resource to embed", true)
-            .public()
-            .handler(|_ctx, args| async move {
-                let uri = args["resourceUri"].clone();
-                Ok(vec![
-                    PromptMessage::user(Content::embedded_text(
-                        uri,
-                        "text/plain",
-                        "Embedded resource content for testing.",
-                    )),
-                    PromptMessage::user(Content::text(
-                        "Please process the embedded resource above.",
-                    )),
-                ]
-                .into())
-            })
-            .build(),
-        Prompt::builder("test_prompt_with_image")
-            .description("A prompt that carries an image.")
-            .public()
-            .handler(|_ctx, _args| async move {
-                Ok(vec![
-                    PromptMessage::user(Content::image(PNG_1X1, "image/png")),
-                    PromptMessage::user(Content::text("Please analyze the image above.")),
-                ]
-                .into())
-            })
-            .build(),
+        PromptMessage::user(Content::image(PNG_1X1, "image/png")),
+        PromptMessage::user(Content::text("Please analyze the image above.")),
     ]
 }
 
@@ -304,7 +295,7 @@ fn prompts() -> Vec<Result<Prompt, RegistryError>> {
 /// # Errors
 /// A fixture definition error (a bug in this crate).
 pub fn server() -> Result<Server, Vec<RegistryError>> {
-    let mut builder = Server::builder("conformance-server", env!("CARGO_PKG_VERSION"))
+    Server::builder("conformance-server", env!("CARGO_PKG_VERSION"))
         .title("MCP conformance fixtures")
         .tool(test_simple_text_tool())
         .tool(test_image_content_tool())
@@ -318,12 +309,13 @@ pub fn server() -> Result<Server, Vec<RegistryError>> {
         .tool(test_streaming_elicitation_tool())
         .tool(test_missing_capability())
         .tool(json_schema_2020_12_tool())
-        .resource_template(template());
-    for r in resources() {
-        builder = builder.resource(r);
-    }
-    for p in prompts() {
-        builder = builder.prompt(p);
-    }
-    builder.build()
+        .resource(static_text_resource())
+        .resource(static_binary_resource())
+        .resource(watched_resource())
+        .resource_template(template_data_resource_template())
+        .prompt(test_simple_prompt_prompt())
+        .prompt(test_prompt_with_arguments_prompt())
+        .prompt(test_prompt_with_embedded_resource_prompt())
+        .prompt(test_prompt_with_image_prompt())
+        .build()
 }

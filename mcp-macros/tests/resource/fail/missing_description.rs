@@ -1,0 +1,8 @@
+use mcp_runtime::resource;
+
+#[resource(uri = "docs://readme", public)]
+async fn readme() -> String {
+    String::new()
+}
+
+fn main() {}

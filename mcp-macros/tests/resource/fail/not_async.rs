@@ -1,0 +1,9 @@
+use mcp_runtime::resource;
+
+/// One order.
+#[resource(uri = "orders://{id}", public)]
+fn order(id: String) -> String {
+    id
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use mcp_runtime::resource;
+
+/// One order.
+#[resource(uri = "orders://{id}", public)]
+async fn order(
+    /// The order id.
+    id: String,
+) -> String {
+    id
+}
+
+fn main() {}
