@@ -3,9 +3,10 @@
 //! prompts registered with the builders, and argument completion.
 //!
 //! Every fixture is public (the suite does not authenticate); serve it on loopback only.
-//! What the suite tests that this server deliberately does not offer (legacy sampling and
-//! elicitation, 2026-07-28 input-required results and subscriptions) is listed, with the
-//! reason, in `expected-failures.yaml` next to this crate's manifest.
+//! The fixtures that ask the client for input (sampling, elicitation, roots; legacy requests
+//! and 2026-07-28 input-required results) are in `asking`. What the suite tests that this
+//! server deliberately does not offer is listed, with the reason, in `expected-failures.yaml`
+//! next to this crate's manifest.
 //!
 //! ```
 //! let server = conformance_server::server().expect("valid fixtures");
@@ -13,6 +14,8 @@
 //! assert!(server.resources().get("test://static-text").is_some());
 //! assert!(server.prompts().get("test_simple_prompt").is_some());
 //! ```
+
+mod asking;
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::registry::{
@@ -318,6 +321,8 @@ pub fn server() -> Result<Server, Vec<RegistryError>> {
         .tool(test_streaming_elicitation_tool())
         .tool(test_missing_capability())
         .tool(json_schema_2020_12_tool())
+        .tools(asking::tools())
+        .prompt(asking::prompt())
         .resource_template(template());
     for r in resources() {
         builder = builder.resource(r);

@@ -65,11 +65,11 @@ impl Server {
         let resources = &self.inner.resources;
         let read = if let Some(resource) = resources.get(uri) {
             self.authorize(scope, &Target::resource(resource))?;
-            let ctx = self.context(&request.id, scope, resource.name(), log_level);
+            let ctx = self.context(&request.id, scope, resource.name(), log_level, None);
             resource.read(ctx)
         } else if let Some((template, vars)) = resources.find_template(uri) {
             self.authorize(scope, &Target::template(template))?;
-            let ctx = self.context(&request.id, scope, template.name(), log_level);
+            let ctx = self.context(&request.id, scope, template.name(), log_level, None);
             template.read(ctx, uri.to_owned(), vars)
         } else {
             return Err(not_found());
