@@ -4,6 +4,7 @@
 //! expired states are refused.
 
 use mcp_runtime::asking::{Elicitation, Elicited};
+use mcp_runtime::registry::{Resource, ResourceContents, ResourceError};
 use mcp_runtime::transport::stdio::{StdioConfig, serve};
 use mcp_runtime::{CallToolResult, Caller, Content, Server, Tool, ToolError};
 use serde_json::{Value, json};
@@ -57,6 +58,21 @@ fn server(ttl: Duration) -> Server {
                     };
                     let text = format!("{} then {}", name(&first), name(&second));
                     Ok::<_, ToolError>(CallToolResult::success(vec![Content::text(text)]))
+                })
+                .build(),
+        )
+        .resource(
+            Resource::builder("test://asks", "asks")
+                .description("Asks why before it is read.")
+                .mime_type("text/plain")
+                .public()
+                .handler(|ctx, uri| async move {
+                    let answer = ctx
+                        .elicit::<Value>(name_form("why", "Why?"))
+                        .await
+                        .map_err(ResourceError::failed)?;
+                    let text = format!("read because: {}", answer.action());
+                    Ok(vec![ResourceContents::text(uri, "text/plain", text)])
                 })
                 .build(),
         )
@@ -324,4 +340,23 @@ async fn tampered_foreign_and_expired_states_are_refused() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let e = retry_error(&mut short, &state, json!({})).await;
     assert_eq!(e["data"]["requestState"], "expired", "{e}");
+}
+
+#[tokio::test]
+async fn a_resource_read_can_ask_too() {
+    let mut p = Pipe::start(server(Duration::from_secs(60)), me());
+    let caps = json!({"elicitation": {}});
+    let read = json!({"uri": "test://asks"});
+    let r = p
+        .call(1, "resources/read", modern(read, caps.clone()))
+        .await;
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
+    assert!(r["result"].get("ttlMs").is_none(), "{r}");
+    let state = r["result"]["requestState"].clone();
+    let retry = json!({"uri": "test://asks", "requestState": state,
+        "inputResponses": {"why": {"action": "cancel"}}});
+    let r = p.call(2, "resources/read", modern(retry, caps)).await;
+    assert_eq!(r["result"]["resultType"], "complete", "{r}");
+    assert_eq!(r["result"]["contents"][0]["text"], "read because: cancel");
+    assert_eq!(r["result"]["cacheScope"], "private");
 }

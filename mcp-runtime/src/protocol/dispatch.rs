@@ -354,7 +354,8 @@ impl Server {
                 self.list_resource_templates(&request.params, scope, era)
             }
             Some(Method::ResourcesRead) if has_resources => {
-                self.read_resource(&request, scope, log_level, era).await
+                self.read_resource(&request, scope, log_level, capabilities, era)
+                    .await
             }
             Some(Method::PromptsList) if has_prompts => {
                 self.list_prompts(&request.params, scope, era)

@@ -1,4 +1,4 @@
-//! How a `tools/call` or `prompts/get` asks its client: the legacy channel on the connection,
+//! How a `tools/call`, `prompts/get` or `resources/read` asks its client: the legacy channel on the connection,
 //! or a 2026-07-28 round (its `inputResponses` and sealed `requestState` checked here) whose
 //! unanswered asks become an input-required result.
 
@@ -32,14 +32,14 @@ impl Asking {
 }
 
 impl Server {
-    /// Prepares how a call asks its client. In the modern era this takes `inputResponses`
-    /// and `requestState` out of `params` and checks them: either malformed, or a state that
+    /// Prepares how a call asks its client. In the modern era this reads `inputResponses`
+    /// and `requestState` from `params` and checks them: either malformed, or a state that
     /// is tampered, expired or issued for another caller or request, is `-32602`.
     pub(super) fn asking(
         &self,
         era: Era,
         scope: &RequestScope,
-        params: &mut Map<String, Value>,
+        params: &Map<String, Value>,
         capabilities: Option<&Value>,
         target: Target<'_>,
         arguments: &Map<String, Value>,
@@ -57,9 +57,9 @@ impl Server {
             };
             return Ok(Asking { asker, round: None });
         }
-        let responses = match params.remove("inputResponses") {
+        let responses = match params.get("inputResponses") {
             None => Map::new(),
-            Some(Value::Object(responses)) => responses,
+            Some(Value::Object(responses)) => responses.clone(),
             Some(_) => {
                 return Err(McpError::invalid_params(
                     "`inputResponses` must be an object",
@@ -81,13 +81,13 @@ impl Server {
             target.name,
             arguments,
         );
-        let (mut answers, resumed) = match params.remove("requestState") {
+        let (mut answers, resumed) = match params.get("requestState") {
             None | Some(Value::Null) => (Map::new(), false),
             Some(Value::String(state)) => {
                 let answers = self
                     .inner
                     .sealer
-                    .open(&state, &binding)
+                    .open(state, &binding)
                     .map_err(refused_state)?;
                 (answers, true)
             }

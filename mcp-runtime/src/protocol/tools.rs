@@ -85,14 +85,7 @@ impl Server {
             method: "tools/call",
             name: &name,
         };
-        let asking = self.asking(
-            era,
-            scope,
-            &mut params,
-            client_capabilities,
-            target,
-            &arguments,
-        )?;
+        let asking = self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
         let progress_token = params
             .get_mut("_meta")
             .and_then(Value::as_object_mut)
