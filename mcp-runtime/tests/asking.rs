@@ -61,6 +61,17 @@ fn server(ttl: Duration) -> Server {
                 })
                 .build(),
         )
+        .tool(
+            Tool::builder("where")
+                .description("Lists the client's roots.")
+                .public()
+                .handler(|ctx, _args| async move {
+                    let roots = ctx.roots().await?;
+                    let uris: Vec<String> = roots.into_iter().map(|r| r.uri).collect();
+                    Ok(CallToolResult::success(vec![Content::text(uris.join(" "))]))
+                })
+                .build(),
+        )
         .resource(
             Resource::builder("test://asks", "asks")
                 .description("Asks why before it is read.")
@@ -359,4 +370,40 @@ async fn a_resource_read_can_ask_too() {
     assert_eq!(r["result"]["resultType"], "complete", "{r}");
     assert_eq!(r["result"]["contents"][0]["text"], "read because: cancel");
     assert_eq!(r["result"]["cacheScope"], "private");
+}
+
+#[tokio::test]
+async fn roots_are_listed_in_both_eras() {
+    let mut p = Pipe::start(server(Duration::from_secs(60)), me());
+    p.init(json!({"roots": {"listChanged": true}})).await;
+    p.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"where"}}))
+        .await;
+    let ask = p.recv().await;
+    assert_eq!(ask["method"], "roots/list", "{ask}");
+    p.send(json!({"jsonrpc":"2.0","id":ask["id"],
+        "result":{"roots":[{"uri":"file:///a","name":"A"},{"uri":"file:///b"}]}}))
+        .await;
+    let done = p.recv().await;
+    assert_eq!(
+        done["result"]["content"][0]["text"], "file:///a file:///b",
+        "{done}"
+    );
+
+    let mut p = Pipe::start(server(Duration::from_secs(60)), me());
+    let caps = json!({"roots": {}});
+    let r = p
+        .call(
+            1,
+            "tools/call",
+            modern(json!({"name":"where"}), caps.clone()),
+        )
+        .await;
+    assert_eq!(
+        r["result"]["inputRequests"]["roots-1"]["method"], "roots/list",
+        "{r}"
+    );
+    let retry = json!({"name":"where","requestState":r["result"]["requestState"],
+        "inputResponses":{"roots-1":{"roots":[{"uri":"file:///c"}]}}});
+    let r = p.call(2, "tools/call", modern(retry, caps)).await;
+    assert_eq!(r["result"]["content"][0]["text"], "file:///c", "{r}");
 }
