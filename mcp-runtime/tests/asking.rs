@@ -407,3 +407,43 @@ async fn roots_are_listed_in_both_eras() {
     let r = p.call(2, "tools/call", modern(retry, caps)).await;
     assert_eq!(r["result"]["content"][0]["text"], "file:///c", "{r}");
 }
+
+#[tokio::test]
+async fn closing_stdin_fails_the_asks_at_once() {
+    let (client_w, server_r) = tokio::io::duplex(1 << 16);
+    let (server_w, client_r) = tokio::io::duplex(1 << 16);
+    let config = StdioConfig {
+        shutdown_grace: Duration::from_secs(30),
+        ..StdioConfig::default()
+    };
+    let task = tokio::spawn(serve(
+        server(Duration::from_secs(60)),
+        me(),
+        config,
+        BufReader::new(server_r),
+        server_w,
+    ));
+    let mut p = Pipe {
+        write: client_w,
+        read: BufReader::new(client_r).lines(),
+    };
+    p.init(json!({"elicitation": {}})).await;
+    p.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet"}}))
+        .await;
+    assert_eq!(p.recv().await["method"], "elicitation/create");
+    let Pipe { write, mut read } = p;
+    drop(write);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("no wait for the grace period")
+        .unwrap()
+        .unwrap();
+    let mut last = Value::Null;
+    while let Some(line) = read.next_line().await.unwrap() {
+        last = serde_json::from_str(&line).unwrap();
+        if last["id"] == 1 {
+            break;
+        }
+    }
+    assert_eq!(last["result"]["isError"], true, "{last}");
+}
