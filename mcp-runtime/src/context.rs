@@ -1,6 +1,8 @@
 //! What a handler can see: the validated caller, the server's own state, and a channel back
-//! to the client for progress and log messages. Never the caller's raw bearer token.
+//! to the client for progress and log messages and for asking it (elicitation, sampling,
+//! roots). Never the caller's raw bearer token.
 
+use crate::asking::Asker;
 use crate::jsonrpc::{RequestId, notification};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -10,6 +12,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
+
+mod ask;
 
 /// How the caller was identified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -193,6 +197,7 @@ struct ContextInner {
     log_level: Option<LogLevel>,
     outbound: Option<Outbound>,
     extensions: Arc<Extensions>,
+    asker: Option<Asker>,
     last_progress: Mutex<Option<f64>>,
 }
 
@@ -216,6 +221,7 @@ pub struct ToolContextBuilder {
     log_level: Option<LogLevel>,
     outbound: Option<Outbound>,
     extensions: Arc<Extensions>,
+    asker: Option<Asker>,
 }
 
 impl ToolContextBuilder {
@@ -247,6 +253,13 @@ impl ToolContextBuilder {
         self
     }
 
+    /// Sets how the handler reaches the client when it asks for input.
+    #[must_use]
+    pub(crate) fn asker(mut self, asker: Option<Asker>) -> Self {
+        self.asker = asker;
+        self
+    }
+
     /// Finishes the context.
     pub fn build(self) -> ToolContext {
         ToolContext {
@@ -258,6 +271,7 @@ impl ToolContextBuilder {
                 log_level: self.log_level,
                 outbound: self.outbound,
                 extensions: self.extensions,
+                asker: self.asker,
                 last_progress: Mutex::new(None),
             }),
         }
@@ -279,6 +293,7 @@ impl ToolContext {
             log_level: None,
             outbound: None,
             extensions: Arc::new(Extensions::default()),
+            asker: None,
         }
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::print_stdout)]
 
+pub mod asking;
 pub mod auth;
 pub mod authz;
 pub mod cli;

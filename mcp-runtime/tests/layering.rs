@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// Each top-level module of `src/` and its layer: a module may use only modules of a lower
 /// layer. A new module must be placed here.
 const LAYERS: &[(&str, u8)] = &[
+    ("asking", 0),
     ("jsonrpc", 0),
     ("telemetry", 0),
     ("uri_template", 0),

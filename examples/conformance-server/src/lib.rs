@@ -5,9 +5,10 @@
 //! argument completion.
 //!
 //! Every fixture is public (the suite does not authenticate); serve it on loopback only.
-//! What the suite tests that this server deliberately does not offer (legacy sampling and
-//! elicitation, 2026-07-28 input-required results and subscriptions) is listed, with the
-//! reason, in `expected-failures.yaml` next to this crate's manifest.
+//! The fixtures that ask the client for input (sampling, elicitation, roots; legacy requests
+//! and 2026-07-28 input-required results) are in `asking`. What the suite tests that this
+//! server deliberately does not offer is listed, with the reason, in `expected-failures.yaml`
+//! next to this crate's manifest.
 //!
 //! ```
 //! let server = conformance_server::server().expect("valid fixtures");
@@ -15,6 +16,8 @@
 //! assert!(server.resources().get("test://static-text").is_some());
 //! assert!(server.prompts().get("test_simple_prompt").is_some());
 //! ```
+
+mod asking;
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::registry::{PromptMessage, RegistryError, ResourceContents};
@@ -317,5 +320,7 @@ pub fn server() -> Result<Server, Vec<RegistryError>> {
         .prompt(test_prompt_with_arguments_prompt())
         .prompt(test_prompt_with_embedded_resource_prompt())
         .prompt(test_prompt_with_image_prompt())
+        .tools(asking::tools())
+        .prompt(asking::prompt())
         .build()
 }

@@ -2,6 +2,7 @@
 //! and settings, and [`Implementation`] names the server.
 
 use super::server::{Inner, Server};
+use crate::asking::StateSealer;
 use crate::authz::{Authorizer, DeclaredScopes};
 use crate::context::Extensions;
 use crate::registry::{
@@ -11,6 +12,7 @@ use crate::registry::{
 use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A server's name and version (`serverInfo`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -37,6 +39,9 @@ pub struct ServerBuilder {
     extensions: Extensions,
     page_size: usize,
     list_ttl_ms: u64,
+    state_key: Option<[u8; 32]>,
+    state_ttl: Duration,
+    ask_timeout: Duration,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -65,6 +70,9 @@ impl Server {
             extensions: Extensions::default(),
             page_size: 100,
             list_ttl_ms: 60_000,
+            state_key: None,
+            state_ttl: Duration::from_secs(600),
+            ask_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -157,6 +165,27 @@ impl ServerBuilder {
     }
 
     /// Finishes the server.
+    /// The 32-byte key that seals 2026-07-28 `requestState` (XChaCha20-Poly1305). Replicas
+    /// behind one load balancer need the same key; without one, a random key is generated at
+    /// start-up, which suits a single process.
+    pub fn request_state_key(mut self, key: [u8; 32]) -> Self {
+        self.state_key = Some(key);
+        self
+    }
+
+    /// How long a sealed `requestState` stays valid (default 10 minutes).
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = ttl;
+        self
+    }
+
+    /// How long a handler waits for the client to answer a legacy server-to-client request
+    /// (elicitation, sampling, roots; default 5 minutes).
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.ask_timeout = timeout;
+        self
+    }
+
     ///
     /// # Errors
     /// Every tool definition or registration error, in order.
@@ -174,6 +203,11 @@ impl ServerBuilder {
             extensions: Arc::new(self.extensions),
             page_size: self.page_size,
             list_ttl_ms: self.list_ttl_ms,
+            sealer: Arc::new(match self.state_key {
+                Some(key) => StateSealer::new(key, self.state_ttl),
+                None => StateSealer::generate(self.state_ttl),
+            }),
+            ask_timeout: self.ask_timeout,
         }))
     }
 }

@@ -1,12 +1,14 @@
-//! Per-connection state: what the legacy handshake negotiated and the requests in flight.
+//! Per-connection state: what the legacy handshake negotiated, the requests in flight, and
+//! the server's own requests awaiting the client's response.
 
+use crate::asking::PendingRequests;
 use crate::context::LogLevel;
-use crate::jsonrpc::RequestId;
+use crate::jsonrpc::{ClientResponse, RequestId};
 use futures::future::{AbortHandle, AbortRegistration};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The state of one client connection: the stdio process, or one legacy HTTP session.
 ///
@@ -17,6 +19,7 @@ pub struct Connection {
     id: u64,
     state: Mutex<LegacyState>,
     in_flight: Mutex<HashMap<RequestId, AbortHandle>>,
+    pending: Arc<PendingRequests>,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +45,7 @@ impl Connection {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(LegacyState::default()),
             in_flight: Mutex::new(HashMap::new()),
+            pending: Arc::new(PendingRequests::default()),
         }
     }
 
@@ -136,8 +140,24 @@ impl Connection {
         }
     }
 
+    /// The server's requests to the client that await its response (legacy era).
+    pub fn pending(&self) -> &Arc<PendingRequests> {
+        &self.pending
+    }
+
+    /// Hands the client's response to the server request it answers; `false` when no
+    /// request waits for it (unknown id, or already answered, timed out or withdrawn).
+    pub(crate) fn resolve(&self, response: ClientResponse) -> bool {
+        let id = serde_json::to_value(&response.id).unwrap_or_default();
+        let outcome = response
+            .outcome
+            .map_err(|e| serde_json::to_value(e).unwrap_or_default());
+        self.pending.resolve(&id, outcome)
+    }
+
     /// Cancels everything in flight (the client went away).
     pub fn cancel_all(&self) {
+        self.pending.cancel_all();
         for (_, handle) in self
             .in_flight
             .lock()

@@ -85,7 +85,11 @@ impl Server {
                 futures::future::ready(None).boxed()
             }
             Incoming::Response(r) => {
-                tracing::debug!(id = %r.id, "ignoring a response to an unknown server request");
+                let id = r.id.clone();
+                let found = scope.connection.as_ref().is_some_and(|c| c.resolve(r));
+                if !found {
+                    tracing::debug!(%id, "ignoring a response to an unknown server request");
+                }
                 futures::future::ready(None).boxed()
             }
             Incoming::Request(request) => {
@@ -262,15 +266,21 @@ impl Server {
                     scope,
                     modern.log_level,
                     modern.capabilities.as_ref(),
+                    Era::Modern,
                 )
                 .await?
             }
             _ => {
-                self.handle_primitive(request, method, scope, modern.log_level, Era::Modern)
+                let capabilities = modern.capabilities.as_ref();
+                let level = modern.log_level;
+                self.handle_primitive(request, method, scope, level, capabilities, Era::Modern)
                     .await?
             }
         };
-        result.insert("resultType".into(), json!("complete"));
+        // An input-required result has its own `resultType`.
+        result
+            .entry("resultType")
+            .or_insert_with(|| json!("complete"));
         let meta_obj = result.entry("_meta").or_insert_with(|| json!({}));
         if let Some(m) = meta_obj.as_object_mut() {
             m.insert(meta::SERVER_INFO.into(), json!(self.inner.info));
@@ -303,6 +313,7 @@ impl Server {
                     scope,
                     connection.log_level(),
                     capabilities.as_ref(),
+                    Era::Legacy,
                 )
                 .await
             }
@@ -312,7 +323,10 @@ impl Server {
                 self.subscribe(&request, scope)
             }
             _ => {
-                self.handle_primitive(request, method, scope, connection.log_level(), Era::Legacy)
+                let capabilities = connection.client_capabilities();
+                let level = connection.log_level();
+                let capabilities = capabilities.as_ref();
+                self.handle_primitive(request, method, scope, level, capabilities, Era::Legacy)
                     .await
             }
         }
@@ -327,6 +341,7 @@ impl Server {
         method: Option<Method>,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
+        capabilities: Option<&Value>,
         era: Era,
     ) -> Result<Object, McpError> {
         let has_resources = !self.inner.resources.is_empty();
@@ -339,13 +354,15 @@ impl Server {
                 self.list_resource_templates(&request.params, scope, era)
             }
             Some(Method::ResourcesRead) if has_resources => {
-                self.read_resource(&request, scope, log_level, era).await
+                self.read_resource(&request, scope, log_level, capabilities, era)
+                    .await
             }
             Some(Method::PromptsList) if has_prompts => {
                 self.list_prompts(&request.params, scope, era)
             }
             Some(Method::PromptsGet) if has_prompts => {
-                self.get_prompt(request, scope, log_level).await
+                self.get_prompt(request, scope, log_level, capabilities, era)
+                    .await
             }
             Some(Method::CompletionComplete) if self.has_completions() => {
                 self.complete(&request.params, scope)

@@ -11,13 +11,15 @@
 //! Where things are: [`Server`] and its scopes in `server`, [`ServerBuilder`] in `builder`,
 //! eras and `_meta` in `era`, the typed method names in `method`, routing in `dispatch`, the
 //! handshake in `lifecycle`, one file per primitive (`tools`, `resources`, `prompts`,
-//! `completion`), list pagination in `paging`, session state in `connection`.
+//! `completion`), list pagination in `paging`, session state in `connection`, asking the
+//! client (legacy requests or modern input-required rounds) in `input`.
 
 mod builder;
 mod completion;
 mod connection;
 mod dispatch;
 mod era;
+mod input;
 mod lifecycle;
 mod method;
 mod paging;

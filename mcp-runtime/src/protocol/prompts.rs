@@ -1,6 +1,7 @@
 //! The prompt methods: `prompts/list` and `prompts/get`.
 
 use super::era::Era;
+use super::input;
 use super::server::{RequestScope, Server};
 use super::{Object, to_object};
 use crate::authz::Target;
@@ -27,11 +28,14 @@ impl Server {
 
     /// `prompts/get`: authorizes, checks the (string) arguments and renders the prompt.
     /// The request is consumed: its argument strings go to the handler without being copied.
+    /// Like a tool, a prompt may ask the client for input (see `Server::call_tool`).
     pub(super) async fn get_prompt(
         &self,
         request: Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
+        client_capabilities: Option<&Value>,
+        era: Era,
     ) -> Result<Object, McpError> {
         let Request { id, mut params, .. } = request;
         let Some(Value::String(name)) = params.remove("name") else {
@@ -67,11 +71,23 @@ impl Server {
                 message: format!("Invalid arguments for prompt {name}: {why}"),
                 data: Some(json!({ "prompt": name })),
             })?;
-        let ctx = self.context(&id, scope, &name, log_level);
-        match AssertUnwindSafe(prompt.get(ctx, arguments))
+        let bound: Map<String, Value> = arguments
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let target = input::Target {
+            method: "prompts/get",
+            name: &name,
+        };
+        let asking = self.asking(era, scope, &params, client_capabilities, target, &bound)?;
+        let ctx = self.context(&id, scope, &name, log_level, asking.asker());
+        let outcome = AssertUnwindSafe(prompt.get(ctx, arguments))
             .catch_unwind()
-            .await
-        {
+            .await;
+        if let Some(result) = self.input_required(&asking) {
+            return Ok(result);
+        }
+        match outcome {
             Ok(Ok(result)) => to_object(result),
             Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
                 message: format!("Invalid arguments for prompt {name}: {}", error.message()),

@@ -3,6 +3,7 @@
 
 use super::Object;
 use super::era::Era;
+use super::input;
 use super::server::{RequestScope, Server};
 use crate::authz::{CacheScope, Target};
 use crate::context::LogLevel;
@@ -41,11 +42,13 @@ impl Server {
 
     /// `resources/read` of a fixed-URI resource or of a URI a template matches. An unknown
     /// URI is `-32002` in legacy sessions and `-32602` with `data.uri` in modern requests.
+    /// Like a tool, a resource handler may ask the client for input (see `Server::call_tool`).
     pub(super) async fn read_resource(
         &self,
         request: &Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
+        client_capabilities: Option<&Value>,
         era: Era,
     ) -> Result<Object, McpError> {
         let uri = request
@@ -63,18 +66,50 @@ impl Server {
             },
         };
         let resources = &self.inner.resources;
-        let read = if let Some(resource) = resources.get(uri) {
+        let target = input::Target {
+            method: "resources/read",
+            name: uri,
+        };
+        let asking = |scope| {
+            self.asking(
+                era,
+                scope,
+                &request.params,
+                client_capabilities,
+                target,
+                &Map::new(),
+            )
+        };
+        let (read, asking) = if let Some(resource) = resources.get(uri) {
             self.authorize(scope, &Target::resource(resource))?;
-            let ctx = self.context(&request.id, scope, resource.name(), log_level);
-            resource.read(ctx)
+            let asking = asking(scope)?;
+            let ctx = self.context(
+                &request.id,
+                scope,
+                resource.name(),
+                log_level,
+                asking.asker(),
+            );
+            (resource.read(ctx), asking)
         } else if let Some((template, vars)) = resources.find_template(uri) {
             self.authorize(scope, &Target::template(template))?;
-            let ctx = self.context(&request.id, scope, template.name(), log_level);
-            template.read(ctx, uri.to_owned(), vars)
+            let asking = asking(scope)?;
+            let ctx = self.context(
+                &request.id,
+                scope,
+                template.name(),
+                log_level,
+                asking.asker(),
+            );
+            (template.read(ctx, uri.to_owned(), vars), asking)
         } else {
             return Err(not_found());
         };
-        let contents = match AssertUnwindSafe(read).catch_unwind().await {
+        let outcome = AssertUnwindSafe(read).catch_unwind().await;
+        if let Some(result) = self.input_required(&asking) {
+            return Ok(result);
+        }
+        let contents = match outcome {
             Ok(Ok(contents)) => contents,
             Ok(Err(ResourceError::NotFound)) => return Err(not_found()),
             Ok(Err(ResourceError::Failed(why))) => {

@@ -4,6 +4,7 @@
 use super::builder::Implementation;
 use super::connection::Connection;
 use super::method::Method;
+use crate::asking::{Asker, StateSealer};
 use crate::authz::{Authorizer, Catalog, CatalogEntry, Target};
 use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
@@ -11,6 +12,7 @@ use crate::jsonrpc::RequestId;
 use crate::registry::{Access, PromptRegistry, ResourceRegistry, ToolRegistry};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// An MCP server: its tools, its authorizer and its shared state. Cheap to clone.
 ///
@@ -32,6 +34,10 @@ pub(super) struct Inner {
     pub(super) extensions: Arc<Extensions>,
     pub(super) page_size: usize,
     pub(super) list_ttl_ms: u64,
+    /// Seals and opens 2026-07-28 `requestState`.
+    pub(super) sealer: Arc<StateSealer>,
+    /// How long a legacy server-to-client request waits for its answer.
+    pub(super) ask_timeout: Duration,
 }
 
 impl fmt::Debug for Server {
@@ -171,6 +177,8 @@ impl Server {
             extensions: inner.extensions.clone(),
             page_size: inner.page_size,
             list_ttl_ms: inner.list_ttl_ms,
+            sealer: inner.sealer.clone(),
+            ask_timeout: inner.ask_timeout,
         })
     }
 
@@ -195,11 +203,13 @@ impl Server {
         scope: &RequestScope,
         name: &str,
         log_level: Option<LogLevel>,
+        asker: Option<Asker>,
     ) -> ToolContext {
         ToolContext::builder(scope.caller.clone(), id.clone(), name)
             .log_level(log_level)
             .outbound(scope.outbound.clone())
             .extensions(self.inner.extensions.clone())
+            .asker(asker)
             .build()
     }
 }

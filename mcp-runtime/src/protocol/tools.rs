@@ -2,6 +2,7 @@
 //! outcome handling.
 
 use super::era::Era;
+use super::input;
 use super::server::{RequestScope, Server};
 use super::{Object, to_object};
 use crate::authz::Target;
@@ -39,12 +40,15 @@ impl Server {
     /// `isError`; only invalid arguments are a protocol error.
     ///
     /// The request is consumed: its arguments go to the handler without being copied.
+    /// A modern call whose handler asked for input the round did not carry ends with an
+    /// input-required result, whatever the handler returned.
     pub(super) async fn call_tool(
         &self,
         request: Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
         client_capabilities: Option<&Value>,
+        era: Era,
     ) -> Result<Object, McpError> {
         let Request { id, mut params, .. } = request;
         let Some(Value::String(name)) = params.remove("name") else {
@@ -77,6 +81,11 @@ impl Server {
             });
         }
         let arguments = take_arguments(tool, &name, &mut params)?;
+        let target = input::Target {
+            method: "tools/call",
+            name: &name,
+        };
+        let asking = self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
         let progress_token = params
             .get_mut("_meta")
             .and_then(Value::as_object_mut)
@@ -87,10 +96,14 @@ impl Server {
             .log_level(log_level)
             .outbound(scope.outbound.clone())
             .extensions(self.inner.extensions.clone())
+            .asker(asking.asker())
             .build();
         let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
             .catch_unwind()
             .await;
+        if let Some(result) = self.input_required(&asking) {
+            return Ok(result);
+        }
         match outcome {
             Ok(Ok(result)) => to_object(result),
             Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {

@@ -13,8 +13,10 @@
 //!   read. Notifications never wait for a place, so a client at the cap can still cancel.
 //! - A line longer than [`StdioConfig::max_line_bytes`] is discarded with an `Invalid Request`
 //!   error; the process lives on.
-//! - At end of input, requests in flight get [`StdioConfig::shutdown_grace`] to finish; the
-//!   rest are cancelled; everything written is flushed, and the function returns. End of input
+//! - Server-to-client requests (legacy elicitation, sampling, roots) are written like any
+//!   message, and the client's responses read from stdin are handed to the waiting handler.
+//! - At end of input, requests to the client fail at once (no answer can come); requests in
+//!   flight get [`StdioConfig::shutdown_grace`] to finish; the rest are cancelled; everything written is flushed, and the function returns. End of input
 //!   is noticed while a request waits for a place, too.
 //!
 //! ```no_run
@@ -183,6 +185,9 @@ where
         in_flight = connection.in_flight(),
         "stdin closed; shutting down"
     );
+    // No answer to the server's own requests can arrive any more: the handlers waiting for
+    // one are told at once instead of waiting out the grace period.
+    connection.pending().cancel_all();
     let drained = tokio::time::timeout(config.shutdown_grace, async {
         while tasks.join_next().await.is_some() {}
     })

@@ -18,7 +18,9 @@
 //!
 //! A call answers with one JSON body, or with an SSE stream (`X-Accel-Buffering: no`) as soon
 //! as it emits a progress or log notification before its result. Notifications are answered
-//! `202`. `Accept` is not enforced: clients that send `*/*` are served too.
+//! `202`. `Accept` is not enforced: clients that send `*/*` are served too. In a legacy
+//! session a call's requests to the client (elicitation, sampling, roots) go on its SSE
+//! stream, and the client's responses, POSTed in the session, are answered `202`.
 //!
 //! Cancellation differs by era: a modern call is aborted when its client disconnects (the
 //! response future or SSE body is dropped); a legacy call runs on, since legacy clients cancel

@@ -118,7 +118,10 @@ async fn post_legacy(
             return Ok(reply::accepted());
         }
         Incoming::Response(r) => {
-            tracing::debug!(id = %r.id, "ignoring a response to an unknown server request");
+            let id = r.id.clone();
+            if !connection.resolve(r) {
+                tracing::debug!(%id, "ignoring a response to an unknown server request");
+            }
             return Ok(reply::accepted());
         }
         Incoming::Request(r) => r,
