@@ -5,7 +5,8 @@
 //! - `check [--policy FILE] [--env NAME]` validates a policy against the binary's tools and
 //!   prints every problem at `file:line:column` (exit 1 if there is any);
 //! - `explain --tool NAME --scopes "a b" [--claims JSON] [--local]` prints the decision for a
-//!   caller and the rule that made it (exit 0 allowed, 1 denied);
+//!   caller and the rule that made it (exit 0 allowed, 1 denied); `--prompt NAME` or
+//!   `--resource URI` instead of `--tool` explain a prompt, a resource or a resource template;
 //! - `tools` lists the compiled tools with their declared scopes.
 //!
 //! `--policy` defaults to `./policy.toml` (env `MCP_POLICY`), `--env` to `local`
@@ -19,10 +20,11 @@
 
 mod serve;
 
+use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
 use crate::policy::model::TransportKind;
 use crate::policy::reload::load_env;
-use crate::policy::{Policy, PolicyError, ToolCatalog, engine::process_env, stdio_caller};
+use crate::policy::{Policy, PolicyError, engine::process_env, stdio_caller};
 use crate::protocol::Server;
 use crate::registry::Access;
 use crate::transport::stdio::StdioConfig;
@@ -50,7 +52,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a policy against this binary's tools; print every problem.
     Check(CheckArgs),
-    /// Print the decision for one caller and tool, and the rule that made it.
+    /// Print the decision for one caller and tool (or prompt, or resource), and the rule
+    /// that made it.
     Explain(ExplainArgs),
     /// List the compiled tools with their declared scopes.
     Tools,
@@ -97,6 +100,7 @@ pub struct CheckArgs {
 
 /// `explain`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("item").required(true).args(["tool", "prompt", "resource"])))]
 pub struct ExplainArgs {
     /// The policy file.
     #[command(flatten)]
@@ -106,7 +110,13 @@ pub struct ExplainArgs {
     pub env: String,
     /// The tool to call.
     #[arg(long)]
-    pub tool: String,
+    pub tool: Option<String>,
+    /// The prompt to get.
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// The resource to read (its URI), or the resource template (its URI template).
+    #[arg(long)]
+    pub resource: Option<String>,
     /// The caller's token scopes, separated by spaces or commas.
     #[arg(long, default_value = "")]
     pub scopes: String,
@@ -240,8 +250,7 @@ fn tools(server: &Server, out: &mut dyn Write) -> Result<ExitCode, PolicyError> 
 
 fn check(server: &Server, args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, PolicyError> {
     let path = &args.policy.policy;
-    let catalog = Arc::new(ToolCatalog::from(&server.catalog()));
-    let policy = match Policy::load(path, catalog) {
+    let policy = match Policy::load(path, Arc::new(server.catalog())) {
         Ok(p) => p,
         Err(e) => return report_errors(&e, path, out),
     };
@@ -314,8 +323,18 @@ fn explain(
     args: &ExplainArgs,
     out: &mut dyn Write,
 ) -> Result<ExitCode, PolicyError> {
-    let catalog = Arc::new(ToolCatalog::from(&server.catalog()));
-    let policy = Policy::load(&args.policy.policy, catalog)?;
+    let catalog = Arc::new(server.catalog());
+    let (kind, name) = match (&args.tool, &args.prompt, &args.resource) {
+        (Some(t), _, _) => (Primitive::Tool, t),
+        (None, Some(p), _) => (Primitive::Prompt, p),
+        (None, None, Some(r)) => (Primitive::Resource, r),
+        (None, None, None) => {
+            return Err(PolicyError::Unsupported(
+                "`explain` needs `--tool`, `--prompt` or `--resource`".to_owned(),
+            ));
+        }
+    };
+    let policy = Policy::load(&args.policy.policy, catalog.clone())?;
     let engine = policy.compile(&args.env, &process_env)?;
     let caller = if args.local {
         tokio::runtime::Builder::new_current_thread()
@@ -342,18 +361,11 @@ fn explain(
             .collect();
         Caller::from_token(args.subject.clone(), None, scopes, claims)
     };
-    if server.tools().get(&args.tool).is_none() {
-        let names: Vec<&str> = server.tools().iter().map(|t| t.name()).collect();
-        let help = crate::policy::load::closest(&args.tool, names.iter().copied())
-            .map(|c| format!("; did you mean `{c}`?"))
-            .unwrap_or_default();
-        return Err(PolicyError::Unsupported(format!(
-            "no tool `{}` in this binary{help}",
-            args.tool
-        )));
-    }
+    let Some(item) = engine.item(kind, name) else {
+        return Err(no_such_item(&catalog, kind, name));
+    };
     let effective = engine.effective_scopes(&caller);
-    let decision = engine.decide(&caller, effective, &args.tool);
+    let decision = engine.decide_on(&caller, effective, Some(item));
     let w = |out: &mut dyn Write, k: &str, v: &str| writeln!(out, "{k:<17} {v}").map_err(io);
     w(
         out,
@@ -364,23 +376,22 @@ fn explain(
             "deny"
         },
     )?;
-    w(out, "tool:", &args.tool)?;
+    w(out, &format!("{}:", kind.as_str()), name)?;
     w(out, "environment:", engine.env())?;
     w(out, "rule:", engine.rule(&decision))?;
     w(out, "reason:", &engine.reason(&decision))?;
-    if let Some(t) = decision.tool {
-        w(out, "required scopes:", &t.required_names().join(" "))?;
-        if let Some((limit, rule)) = t.rate_limit() {
-            w(out, "rate limit:", &format!("{limit} per caller ({rule})"))?;
-        }
+    w(out, "required scopes:", &item.required_names().join(" "))?;
+    if let Some((limit, rule)) = item.rate_limit() {
+        w(out, "rate limit:", &format!("{limit} per caller ({rule})"))?;
     }
     w(
         out,
         "effective scopes:",
         &engine.scope_names(effective).join(" "),
     )?;
-    if let crate::policy::Outcome::MissingScopes(m) = decision.outcome {
-        w(out, "missing scopes:", &engine.scope_names(m).join(" "))?;
+    if let crate::policy::Outcome::MissingScopes(_) = decision.outcome {
+        let missing: Vec<&str> = engine.missing_names(&decision).collect();
+        w(out, "missing scopes:", &missing.join(" "))?;
     }
     Ok(if decision.is_allowed() {
         ExitCode::SUCCESS
@@ -389,16 +400,22 @@ fn explain(
     })
 }
 
+/// "no tool `x` in this binary; did you mean `y`?"
+fn no_such_item(catalog: &Catalog, kind: Primitive, name: &str) -> PolicyError {
+    let names = catalog.of_kind(kind).map(|e| e.name.as_str());
+    let help = crate::policy::load::closest(name, names)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default();
+    PolicyError::Unsupported(format!(
+        "no {} `{name}` in this binary{help}",
+        kind.as_str()
+    ))
+}
+
 /// Checks a policy file against `server` and returns every problem (for tests and tools).
 ///
 /// # Errors
 /// The problems.
 pub fn check_policy(server: &Server, path: &std::path::Path, env: &str) -> Result<(), PolicyError> {
-    load_env(
-        path,
-        env,
-        Arc::new(ToolCatalog::from(&server.catalog())),
-        &process_env,
-    )
-    .map(|_| ())
+    load_env(path, env, Arc::new(server.catalog()), &process_env).map(|_| ())
 }

@@ -1,14 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::print_stdout)]
 
-pub mod audit;
+pub use policy::audit;
 pub mod auth;
 pub mod authz;
 pub mod cli;
-pub mod content;
-pub mod context;
+mod content;
+mod context;
 pub mod credentials;
-pub mod error;
+mod error;
 pub mod extract;
 pub mod jsonrpc;
 pub mod policy;
@@ -20,7 +20,7 @@ mod uri_template;
 
 pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial, Primitive, Refusal, Target};
 pub use content::{Arguments, CallToolResult, Content, IntoCallToolResult, Json, ToolError};
-pub use context::{Caller, CallerOrigin, Extensions, LogLevel, ToolContext};
+pub use context::{Caller, CallerOrigin, Extensions, LogLevel, ToolContext, ToolContextBuilder};
 pub use error::McpError;
 pub use extract::State;
 pub use mcp_macros::{tool, tools};

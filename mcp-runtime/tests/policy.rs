@@ -1,24 +1,27 @@
 //! The policy: decisions (table-driven), loader diagnostics (pinned), hot reload and rate
 //! limits, through the public API.
 
-use mcp_runtime::authz::Target;
-use mcp_runtime::policy::{
-    Outcome, Policy, PolicyAuthorizer, PolicyError, PolicyHandle, Source, ToolCatalog,
-};
+use mcp_runtime::authz::{Catalog, CatalogEntry, Primitive, Target};
+use mcp_runtime::policy::{Outcome, Policy, PolicyAuthorizer, PolicyError, PolicyHandle, Source};
 use mcp_runtime::{Access, Authorizer, CallToolResult, Caller, McpError, Tool, ToolRegistry};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-fn catalog() -> Arc<ToolCatalog> {
+fn catalog() -> Arc<Catalog> {
     let s = |v: &[&str]| Access::Scopes(v.iter().map(|s| (*s).to_owned()).collect());
-    Arc::new(ToolCatalog {
+    let tool = |name: &str, access| CatalogEntry {
+        kind: Primitive::Tool,
+        name: name.into(),
+        access,
+    };
+    Arc::new(Catalog {
         server_name: "technova-orders".into(),
-        tools: vec![
-            ("get_order_status".into(), s(&["orders:read"])),
-            ("list_orders".into(), s(&["orders:read"])),
-            ("cancel_order".into(), s(&["orders:write"])),
-            ("export_orders_report".into(), s(&["reports:run"])),
-            ("health".into(), Access::Public),
+        entries: vec![
+            tool("get_order_status", s(&["orders:read"])),
+            tool("list_orders", s(&["orders:read"])),
+            tool("cancel_order", s(&["orders:write"])),
+            tool("export_orders_report", s(&["reports:run"])),
+            tool("health", Access::Public),
         ],
     })
 }
@@ -140,8 +143,8 @@ fn tool(name: &str, access: Access) -> Tool {
 
 fn registry() -> ToolRegistry {
     let mut r = ToolRegistry::new();
-    for (name, access) in &catalog().tools {
-        r.register(tool(name, access.clone())).expect("unique");
+    for e in catalog().of_kind(Primitive::Tool) {
+        r.register(tool(&e.name, e.access.clone())).expect("unique");
     }
     r
 }
@@ -448,7 +451,6 @@ mod reload {
 
 #[test]
 fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
-    use mcp_runtime::Primitive;
     let policy = parse(POLICY).unwrap();
     let authz = PolicyAuthorizer::new(Arc::new(PolicyHandle::fixed(
         policy.compile("staging", &|_| None).unwrap(),

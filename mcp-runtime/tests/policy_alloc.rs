@@ -2,8 +2,8 @@
 //! filter and an allowed `authorize` (with its audit event) run without a heap
 //! allocation once the policy is loaded.
 
-use mcp_runtime::authz::Target;
-use mcp_runtime::policy::{Policy, PolicyAuthorizer, PolicyHandle, Source, ToolCatalog};
+use mcp_runtime::authz::{Catalog, CatalogEntry, Primitive, Target};
+use mcp_runtime::policy::{Policy, PolicyAuthorizer, PolicyHandle, Source};
 use mcp_runtime::{Access, Authorizer, CallToolResult, Caller, Tool};
 use serde_json::json;
 use std::sync::Arc;
@@ -26,11 +26,16 @@ resource = "http://127.0.0.1:8080/mcp"
 #[test]
 fn deciding_does_not_allocate() {
     let s = |v: &str| Access::Scopes(vec![v.to_owned()]);
-    let catalog = Arc::new(ToolCatalog {
+    let tool = |name: &str, access| CatalogEntry {
+        kind: Primitive::Tool,
+        name: name.into(),
+        access,
+    };
+    let catalog = Arc::new(Catalog {
         server_name: "t".into(),
-        tools: vec![
-            ("get_order_status".into(), s("orders:read")),
-            ("cancel_order".into(), s("orders:write")),
+        entries: vec![
+            tool("get_order_status", s("orders:read")),
+            tool("cancel_order", s("orders:write")),
         ],
     });
     let policy = Policy::parse(

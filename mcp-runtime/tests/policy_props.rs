@@ -3,7 +3,8 @@
 //! caller's effective scopes (the same grants and hierarchy, computed naively here) cover
 //! every scope the tool declares.
 
-use mcp_runtime::policy::{Policy, Source, ToolCatalog};
+use mcp_runtime::authz::{Catalog, CatalogEntry, Primitive};
+use mcp_runtime::policy::{Policy, Source};
 use mcp_runtime::{Access, Caller};
 use proptest::prelude::*;
 use serde_json::json;
@@ -122,10 +123,10 @@ fn write_rule(out: &mut String, header: &str, rule: &Rule) {
 }
 
 impl Case {
-    fn catalog(&self) -> Arc<ToolCatalog> {
-        Arc::new(ToolCatalog {
+    fn catalog(&self) -> Arc<Catalog> {
+        Arc::new(Catalog {
             server_name: "props".into(),
-            tools: self
+            entries: self
                 .declared
                 .iter()
                 .enumerate()
@@ -135,7 +136,11 @@ impl Case {
                     } else {
                         Access::Scopes(d.iter().map(|&s| scope(s)).collect())
                     };
-                    (format!("t{i}"), access)
+                    CatalogEntry {
+                        kind: Primitive::Tool,
+                        name: format!("t{i}"),
+                        access,
+                    }
                 })
                 .collect(),
         })

@@ -4,10 +4,9 @@
 //! applies says so, naming the setting.
 
 use super::{Purpose, ServeArgs, TransportArg};
-use crate::policy::engine::EnvSettings;
 use crate::policy::model::TransportKind;
 use crate::policy::reload::spawn_watchers;
-use crate::policy::{PolicyAuthorizer, PolicyError, PolicyHandle, ToolCatalog, stdio_caller};
+use crate::policy::{EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, stdio_caller};
 use crate::protocol::Server;
 use crate::transport::http::{HttpConfig, serve_http};
 use crate::transport::stdio::{StdioConfig, serve_stdio};
@@ -124,8 +123,7 @@ fn load(
     env: &str,
     server: &Server,
 ) -> Result<Result<PolicyHandle, ExitCode>, PolicyError> {
-    let catalog = Arc::new(ToolCatalog::from(&server.catalog()));
-    match PolicyHandle::load(path, env, catalog) {
+    match PolicyHandle::load(path, env, Arc::new(server.catalog())) {
         Ok(h) => Ok(Ok(h)),
         Err(e) => {
             for d in e.diagnostics() {
@@ -214,7 +212,7 @@ mod tests {
                 text,
                 base_dir: ".".into(),
             },
-            Arc::new(ToolCatalog::default()),
+            Arc::new(crate::authz::Catalog::default()),
         )
         .unwrap();
         policy

@@ -28,7 +28,13 @@ pub struct PolicyFile {
     pub grants: GrantsSection,
     /// `[tools.NAME]`: tightening rules for every environment.
     #[serde(default)]
-    pub tools: BTreeMap<Name, ToolRule>,
+    pub tools: BTreeMap<Name, Rule>,
+    /// `[prompts.NAME]`: tightening rules for every environment.
+    #[serde(default)]
+    pub prompts: BTreeMap<Name, Rule>,
+    /// `[resources."URI or URI template"]`: tightening rules for every environment.
+    #[serde(default)]
+    pub resources: BTreeMap<Name, Rule>,
     /// `[defaults]`: settings every environment starts from.
     #[serde(default)]
     pub defaults: EnvSection,
@@ -71,11 +77,12 @@ pub struct GrantsSection {
     pub roles_claim: Option<Name>,
 }
 
-/// `[tools.NAME]` and `[env.E.tools.NAME]`: rules that can only tighten the code's declaration.
+/// `[tools.NAME]`, `[prompts.NAME]`, `[resources."URI"]` and the same under `[env.E]`: rules
+/// that can only tighten the code's declaration.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ToolRule {
-    /// `false` disables the tool (nobody may call it).
+pub struct Rule {
+    /// `false` disables the item (nobody may use it, and it is not listed).
     pub enabled: Option<Spanned<bool>>,
     /// Scopes required on top of those the code declares.
     #[serde(default)]
@@ -86,6 +93,9 @@ pub struct ToolRule {
     /// Per-caller limit such as `"5/minute"`, or `"none"` to lift an inherited one.
     pub rate_limit: Option<Name>,
 }
+
+/// The former name of [`Rule`], from when only tools had rules.
+pub type ToolRule = Rule;
 
 /// What a claim must hold.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -127,13 +137,13 @@ impl TransportKind {
     }
 }
 
-/// What `tools/list` shows.
+/// What list results (`tools/list`, `prompts/list`, `resources/list`, …) show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ListMode {
-    /// Only the tools the caller may call (`cacheScope: "private"`).
+    /// Only what the caller may use (`cacheScope: "private"`).
     Permitted,
-    /// Every enabled tool, so clients can discover and step up (`cacheScope: "public"`).
+    /// Every enabled item, so clients can discover and step up (`cacheScope: "public"`).
     All,
 }
 
@@ -159,7 +169,13 @@ pub struct EnvSection {
     pub token_env: Option<Name>,
     /// Per-environment tool rules (`[env.*]` only).
     #[serde(default)]
-    pub tools: BTreeMap<Name, ToolRule>,
+    pub tools: BTreeMap<Name, Rule>,
+    /// Per-environment prompt rules (`[env.*]` only).
+    #[serde(default)]
+    pub prompts: BTreeMap<Name, Rule>,
+    /// Per-environment resource and resource-template rules (`[env.*]` only).
+    #[serde(default)]
+    pub resources: BTreeMap<Name, Rule>,
 }
 
 /// `auth = { … }`: how bearer tokens are validated.

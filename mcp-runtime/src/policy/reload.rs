@@ -4,7 +4,8 @@
 //! snapshot, so calls in flight finish under the policy they started with.
 
 use super::engine::{Engine, VarLookup, process_env};
-use super::load::{Policy, PolicyError, ToolCatalog};
+use super::load::{Policy, PolicyError};
+use crate::authz::Catalog;
 use arc_swap::ArcSwap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ pub type SharedVars = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 struct Origin {
     path: PathBuf,
     env: String,
-    catalog: Arc<ToolCatalog>,
+    catalog: Arc<Catalog>,
 }
 
 /// The policy in force, swappable at run time.
@@ -49,7 +50,7 @@ impl fmt::Debug for PolicyHandle {
 pub fn load_env(
     path: &Path,
     env: &str,
-    catalog: Arc<ToolCatalog>,
+    catalog: Arc<Catalog>,
     vars: VarLookup<'_>,
 ) -> Result<Engine, PolicyError> {
     let policy = Policy::load(path, catalog)?;
@@ -75,7 +76,7 @@ impl PolicyHandle {
     ///
     /// # Errors
     /// Every problem found; a policy with an unset `${VAR}` (without default) is refused.
-    pub fn load(path: &Path, env: &str, catalog: Arc<ToolCatalog>) -> Result<Self, PolicyError> {
+    pub fn load(path: &Path, env: &str, catalog: Arc<Catalog>) -> Result<Self, PolicyError> {
         Self::load_with_vars(path, env, catalog, Box::new(process_env))
     }
 
@@ -86,7 +87,7 @@ impl PolicyHandle {
     pub fn load_with_vars(
         path: &Path,
         env: &str,
-        catalog: Arc<ToolCatalog>,
+        catalog: Arc<Catalog>,
         vars: SharedVars,
     ) -> Result<Self, PolicyError> {
         let engine = load_env(path, env, catalog.clone(), &*vars)?;

@@ -48,7 +48,7 @@ pub(super) fn era_of(method: Option<Method>, params: &Object) -> Era {
 }
 
 /// Whether `params._meta` carries any of the modern per-request keys.
-pub fn has_modern_meta(params: &Map<String, Value>) -> bool {
+pub(crate) fn has_modern_meta(params: &Map<String, Value>) -> bool {
     params
         .get("_meta")
         .and_then(Value::as_object)
@@ -65,7 +65,7 @@ pub fn has_modern_meta(params: &Map<String, Value>) -> bool {
 ///
 /// # Errors
 /// [`McpError::InvalidMeta`] (`-32602`, HTTP `400`) naming the missing or mistyped field.
-pub fn modern_meta_version(params: &Map<String, Value>) -> Result<&str, McpError> {
+pub(crate) fn modern_meta_version(params: &Map<String, Value>) -> Result<&str, McpError> {
     required_meta(params).map(|(_, version)| version)
 }
 

@@ -26,9 +26,11 @@ mod resources;
 mod server;
 mod tools;
 
+pub use crate::context::Outbound;
 pub use builder::{Implementation, ServerBuilder};
 pub use connection::Connection;
-pub use era::{Era, detect_era, has_modern_meta, meta, modern_meta_version};
+pub(crate) use era::modern_meta_version;
+pub use era::{Era, detect_era, meta};
 pub use method::{Method, NotificationMethod};
 pub use server::{RequestScope, Server};
 

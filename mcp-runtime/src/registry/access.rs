@@ -64,7 +64,7 @@ pub(super) fn check_access(
 
 /// Checks one scope string: non-empty, no whitespace, printable ASCII without `"` or `\`
 /// (RFC 6749 `scope-token`).
-pub fn validate_scope(scope: &str) -> Result<(), String> {
+pub(crate) fn validate_scope(scope: &str) -> Result<(), String> {
     if scope.is_empty() {
         return Err("a scope must not be empty".to_owned());
     }

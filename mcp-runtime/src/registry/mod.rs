@@ -47,9 +47,10 @@ mod tool;
 mod tools;
 
 pub use crate::uri_template::UriTemplate;
-pub use access::{Access, validate_scope};
+pub use access::Access;
+pub(crate) use access::validate_scope;
 pub use error::RegistryError;
-pub use names::{MAX_TOOL_NAME_LEN, validate_tool_name};
+pub use names::MAX_TOOL_NAME_LEN;
 pub use prompts::{
     GetPromptResult, Prompt, PromptArgument, PromptArguments, PromptBuilder, PromptMessage,
     PromptRegistry, Role,

@@ -7,7 +7,7 @@ use super::RegistryError;
 pub const MAX_TOOL_NAME_LEN: usize = 64;
 
 /// Checks a tool name against the MCP rules: 1 to 64 characters of `A-Z a-z 0-9 _ - .`.
-pub fn validate_tool_name(name: &str) -> Result<(), String> {
+pub(crate) fn validate_tool_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("a tool name must not be empty".to_owned());
     }

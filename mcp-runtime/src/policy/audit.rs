@@ -2,14 +2,18 @@
 //! target [`TARGET`] (`mcp::audit`), so it can be routed and kept apart from other logs
 //! (e.g. `RUST_LOG=warn,mcp::audit=info`).
 //!
-//! Fields: `env`, `policy_revision`, `subject`, `client_id`, `origin`, `method`, `tool`,
-//! `decision` (`allow`, `deny` or `rate_limited`), `rule` (the policy rule that decided),
-//! `missing` (missing scopes, space-separated) and `reason`. For `tools/list`: `visible` and
-//! `hidden` counts instead of a tool. Events never carry a token, a secret or tool arguments:
-//! a [`Caller`] holds only validated claims.
+//! Every decision, on a tool, a prompt, a resource or a resource template, has the same
+//! fields: `env`, `policy_revision`, `subject`, `client_id`, `origin`, `kind` (`tool`,
+//! `prompt` or `resource`), `name` (the tool or prompt name, the resource URI or URI
+//! template), `decision` (`allow`, `deny` or `rate_limited`), `rule` (the policy rule that
+//! decided), `missing` (missing scopes, space-separated) and `reason`; decisions on tools also
+//! carry `method` (`tools/call`) and `tool` (the tool's name). For `tools/list`: `visible` and
+//! `hidden` counts instead. Events never carry a token, a secret or arguments: a [`Caller`]
+//! holds only validated claims.
 
+use super::engine::{Decision, Engine};
+use crate::authz::Primitive;
 use crate::context::{Caller, CallerOrigin};
-use crate::policy::engine::{Engine, ScopeSet};
 use std::fmt;
 
 /// The `tracing` target of audit events.
@@ -37,15 +41,16 @@ impl Verdict {
     }
 }
 
-struct Names<'a>(&'a Engine, ScopeSet);
+/// The missing scopes of a decision, space-separated, written without allocating.
+struct Missing<'a>(&'a Engine, &'a Decision<'a>);
 
-impl fmt::Display for Names<'_> {
+impl fmt::Display for Missing<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, i) in self.1.iter().enumerate() {
+        for (n, name) in self.0.missing_names(self.1).enumerate() {
             if n > 0 {
                 f.write_str(" ")?;
             }
-            f.write_str(self.0.scope_name(i))?;
+            f.write_str(name)?;
         }
         Ok(())
     }
@@ -58,57 +63,31 @@ fn origin(caller: &Caller) -> &'static str {
     }
 }
 
-/// Records one `tools/call` decision.
-pub fn call(
+/// Records one decision on the item `kind`/`name` (`tools/call`, `prompts/get`,
+/// `resources/read`, completion). `decision` gives the missing scopes of a denial.
+pub fn decision(
     engine: &Engine,
-    caller: &Caller,
-    tool: &str,
+    decision: &Decision<'_>,
+    (kind, name): (Primitive, &str),
     verdict: Verdict,
     rule: &str,
-    missing: ScopeSet,
     reason: &str,
 ) {
+    let tool = (kind == Primitive::Tool).then_some(name);
     tracing::info!(
         target: TARGET,
         env = engine.env(),
         policy_revision = engine.revision(),
-        subject = caller.subject(),
-        client_id = caller.client_id().unwrap_or("-"),
-        origin = origin(caller),
-        method = "tools/call",
+        subject = decision.caller.subject(),
+        client_id = decision.caller.client_id().unwrap_or("-"),
+        origin = origin(decision.caller),
+        method = tool.map(|_| "tools/call"),
+        kind = kind.as_str(),
         tool,
-        decision = verdict.as_str(),
-        rule,
-        missing = %Names(engine, missing),
-        reason,
-        "authorization decision"
-    );
-}
-
-/// Records one decision on a prompt or resource (`prompts/get`, `resources/read`, completion).
-#[allow(clippy::too_many_arguments)]
-pub fn primitive(
-    engine: &Engine,
-    caller: &Caller,
-    kind: &str,
-    name: &str,
-    verdict: Verdict,
-    rule: &str,
-    missing: &str,
-    reason: &str,
-) {
-    tracing::info!(
-        target: TARGET,
-        env = engine.env(),
-        policy_revision = engine.revision(),
-        subject = caller.subject(),
-        client_id = caller.client_id().unwrap_or("-"),
-        origin = origin(caller),
-        kind,
         name,
         decision = verdict.as_str(),
         rule,
-        missing,
+        missing = %Missing(engine, decision),
         reason,
         "authorization decision"
     );
