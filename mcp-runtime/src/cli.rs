@@ -22,9 +22,7 @@ mod serve;
 
 use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
-use crate::policy::model::TransportKind;
-use crate::policy::reload::load_env;
-use crate::policy::{Policy, PolicyError, engine::process_env, stdio_caller};
+use crate::policy::{Policy, PolicyError, TransportKind, load_env, process_env, stdio_caller};
 use crate::protocol::Server;
 use crate::registry::Access;
 use crate::transport::stdio::StdioConfig;
@@ -403,7 +401,7 @@ fn explain(
 /// "no tool `x` in this binary; did you mean `y`?"
 fn no_such_item(catalog: &Catalog, kind: Primitive, name: &str) -> PolicyError {
     let names = catalog.of_kind(kind).map(|e| e.name.as_str());
-    let help = crate::policy::load::closest(name, names)
+    let help = crate::policy::closest(name, names)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default();
     PolicyError::Unsupported(format!(

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::print_stdout)]
 
-pub use policy::audit;
 pub mod auth;
 pub mod authz;
 pub mod cli;

@@ -4,9 +4,10 @@
 //! applies says so, naming the setting.
 
 use super::{Purpose, ServeArgs, TransportArg};
-use crate::policy::model::TransportKind;
-use crate::policy::reload::spawn_watchers;
-use crate::policy::{EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, stdio_caller};
+use crate::policy::{
+    EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, spawn_watchers,
+    stdio_caller,
+};
 use crate::protocol::Server;
 use crate::transport::http::{HttpConfig, serve_http};
 use crate::transport::stdio::{StdioConfig, serve_stdio};

@@ -17,11 +17,11 @@ use crate::context::{Caller, CallerOrigin};
 use std::fmt;
 
 /// The `tracing` target of audit events.
-pub const TARGET: &str = "mcp::audit";
+pub(crate) const TARGET: &str = "mcp::audit";
 
 /// The outcome recorded in an audit event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// The call may proceed.
     Allow,
     /// The policy refused the call.
@@ -32,7 +32,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The value of the `decision` field.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Allow => "allow",
             Self::Deny => "deny",
@@ -65,7 +65,7 @@ fn origin(caller: &Caller) -> &'static str {
 
 /// Records one decision on the item `kind`/`name` (`tools/call`, `prompts/get`,
 /// `resources/read`, completion). `decision` gives the missing scopes of a denial.
-pub fn decision(
+pub(crate) fn decision(
     engine: &Engine,
     decision: &Decision<'_>,
     (kind, name): (Primitive, &str),
@@ -94,7 +94,7 @@ pub fn decision(
 }
 
 /// Records one `tools/list` decision (which tools the caller was shown).
-pub fn list(engine: &Engine, caller: &Caller, visible: usize, hidden: usize) {
+pub(crate) fn list(engine: &Engine, caller: &Caller, visible: usize, hidden: usize) {
     tracing::info!(
         target: TARGET,
         env = engine.env(),

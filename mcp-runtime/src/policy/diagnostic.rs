@@ -116,7 +116,7 @@ impl Source {
 }
 
 /// The 1-based line and column of byte offset `at` in `text`.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
     let at = at.min(text.len());
     let before = text.get(..at).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
@@ -125,7 +125,10 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
 }
 
 /// The closest of `candidates` to `name`, if any is close enough to be a likely typo.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(2);
     candidates
         .into_iter()

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub use super::scopes::ScopeSet;
 pub use super::settings::EnvSettings;
-pub use super::values::{VarLookup, process_env};
+pub(crate) use super::values::{VarLookup, process_env};
 
 /// A claim condition of one item.
 #[derive(Clone, Debug)]
@@ -63,9 +63,6 @@ pub struct CompiledRule {
     pub(super) declared_rule: String,
     pub(super) foreign: Vec<String>,
 }
-
-/// The former name of [`CompiledRule`], from when only tools were compiled.
-pub type CompiledTool = CompiledRule;
 
 impl CompiledRule {
     /// The kind of item.

@@ -11,11 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diagnostic::did_you_mean;
-pub use super::diagnostic::{Diagnostic, PolicyError, Source, closest, line_col};
-pub use super::scopes::MAX_SCOPES;
-pub use super::values::{
-    ALGORITHMS, InterpolationError, RateLimit, interpolate, parse_duration, parse_rate_limit,
-};
+use super::diagnostic::{Diagnostic, PolicyError, Source};
 
 /// A parsed and validated policy file: every environment is known to be well-formed.
 /// Compile one environment with [`Policy::compile`](crate::policy::Policy::compile).

@@ -2,10 +2,11 @@
 //! templates, enforced at JSON-RPC dispatch on every transport. The reference is
 //! `docs/policy.md`.
 //!
-//! - [`model`]: the file's shape; [`load`]: parsing (syntax, types, unknown keys) and
-//!   validation with `file:line:column` diagnostics; [`engine`]: one environment compiled into
-//!   a pure decision engine; [`reload`]: hot reload (SIGHUP and file changes) that keeps the
-//!   last good policy; [`audit`]: one event per decision.
+//! - [`Policy`]: a file parsed (syntax, types, unknown keys) and validated against a
+//!   server's [`Catalog`](crate::authz::Catalog), with `file:line:column` [`Diagnostic`]s;
+//!   [`Engine`]: one environment compiled into a pure decision engine; [`PolicyHandle`]: hot
+//!   reload (SIGHUP and file changes) that keeps the last good policy; [`PolicyAuthorizer`]:
+//!   the engine plugged into the dispatcher, auditing one event per decision.
 //! - Inside: `diagnostic` (positions, errors, suggestions), `keys` (unknown keys, with the
 //!   keys each table accepts read from the model by `schema`), `values` (rate limits,
 //!   durations, URLs, `${VAR}`), `validate` (which yields the typed policy of `valid`),
@@ -53,16 +54,16 @@
 //! assert!(authorizer.authorize(&agent, &Target::tool(&tool)).is_err());
 //! ```
 
-pub mod audit;
+pub(crate) mod audit;
 mod authorizer;
 mod compile;
 mod diagnostic;
-pub mod engine;
+mod engine;
 mod keys;
-pub mod load;
-pub mod model;
+mod load;
+mod model;
 mod principal;
-pub mod reload;
+mod reload;
 mod schema;
 mod scopes;
 mod settings;
@@ -71,7 +72,14 @@ mod validate;
 mod values;
 
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
+pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
-pub use load::{Diagnostic, Policy, PolicyError, Source};
+pub use load::Policy;
+pub use model::{ListMode, TransportKind};
+pub use values::RateLimit;
+
+pub(crate) use diagnostic::closest;
+pub(crate) use engine::process_env;
 pub use principal::stdio_caller;
 pub use reload::PolicyHandle;
+pub(crate) use reload::{load_env, spawn_watchers};

@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 /// A name with its position in the file.
-pub type Name = Spanned<String>;
+pub(crate) type Name = Spanned<String>;
 
 /// The whole file.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PolicyFile {
+pub(crate) struct PolicyFile {
     /// `[server]`: which server this policy is for.
     #[serde(default)]
     pub server: ServerSection,
@@ -46,7 +46,7 @@ pub struct PolicyFile {
 /// `[server]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServerSection {
+pub(crate) struct ServerSection {
     /// The server's name (`serverInfo.name`); when set, it must match the binary.
     pub name: Option<Name>,
 }
@@ -54,7 +54,7 @@ pub struct ServerSection {
 /// `[scopes]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScopesSection {
+pub(crate) struct ScopesSection {
     /// A broader scope implies narrower ones: `"orders:admin" = ["orders:write"]`.
     #[serde(default)]
     pub implies: BTreeMap<Name, Vec<Name>>,
@@ -66,7 +66,7 @@ pub struct ScopesSection {
 /// `[grants]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GrantsSection {
+pub(crate) struct GrantsSection {
     /// Token scope (identity-provider vocabulary) -> application scopes.
     #[serde(default)]
     pub scope: BTreeMap<Name, Vec<Name>>,
@@ -81,7 +81,7 @@ pub struct GrantsSection {
 /// that can only tighten the code's declaration.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// `false` disables the item (nobody may use it, and it is not listed).
     pub enabled: Option<Spanned<bool>>,
     /// Scopes required on top of those the code declares.
@@ -94,27 +94,14 @@ pub struct Rule {
     pub rate_limit: Option<Name>,
 }
 
-/// The former name of [`Rule`], from when only tools had rules.
-pub type ToolRule = Rule;
-
 /// What a claim must hold.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub enum ClaimMatch {
+pub(crate) enum ClaimMatch {
     /// The claim equals this string (or, if it is an array, contains it).
     One(String),
     /// The claim matches at least one of these strings.
     AnyOf(Vec<String>),
-}
-
-impl ClaimMatch {
-    /// The accepted values.
-    pub fn values(&self) -> Vec<String> {
-        match self {
-            Self::One(v) => vec![v.clone()],
-            Self::AnyOf(v) => v.clone(),
-        }
-    }
 }
 
 /// Which transport an environment serves on.
@@ -150,7 +137,7 @@ pub enum ListMode {
 /// `[defaults]` and `[env.NAME]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EnvSection {
+pub(crate) struct EnvSection {
     /// Another environment this one starts from (`[env.*]` only).
     pub extends: Option<Name>,
     /// `stdio` or `http`.
@@ -181,7 +168,7 @@ pub struct EnvSection {
 /// `auth = { … }`: how bearer tokens are validated.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuthSection {
+pub(crate) struct AuthSection {
     /// Expected `iss`.
     pub issuer: Option<Name>,
     /// Expected `aud` (defaults to the environment's `resource`).
@@ -199,7 +186,7 @@ pub struct AuthSection {
 /// `principal = { … }`: who the local stdio user is.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PrincipalSection {
+pub(crate) struct PrincipalSection {
     /// Subject name (default `local-user`).
     pub sub: Option<Name>,
     /// Scopes held, mapped through grants and the hierarchy like token scopes.

@@ -3,8 +3,9 @@
 //! the last good policy and logs every problem at `file:line:column`. Each request takes one
 //! snapshot, so calls in flight finish under the policy they started with.
 
+use super::PolicyError;
 use super::engine::{Engine, VarLookup, process_env};
-use super::load::{Policy, PolicyError};
+use super::load::Policy;
 use crate::authz::Catalog;
 use arc_swap::ArcSwap;
 use std::fmt;
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A `${VAR}` lookup that reloads can keep using.
-pub type SharedVars = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub(crate) type SharedVars = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Where a reloadable policy comes from.
 #[derive(Clone, Debug)]
@@ -47,7 +48,7 @@ impl fmt::Debug for PolicyHandle {
 ///
 /// # Errors
 /// Every problem found.
-pub fn load_env(
+pub(crate) fn load_env(
     path: &Path,
     env: &str,
     catalog: Arc<Catalog>,
@@ -176,7 +177,7 @@ impl PolicyHandle {
 
 /// Reloads `handle` on SIGHUP and whenever its file changes, until the returned task is
 /// dropped or aborted. Must be called inside a Tokio runtime.
-pub fn spawn_watchers(handle: Arc<PolicyHandle>) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_watchers(handle: Arc<PolicyHandle>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
         #[cfg(unix)]

@@ -2,7 +2,7 @@
 //! are a few word operations.
 
 /// The most distinct application scopes one policy may use (they are interned as bits).
-pub const MAX_SCOPES: usize = 256;
+pub(crate) const MAX_SCOPES: usize = 256;
 
 /// An application scope interned by a policy: its number, below [`MAX_SCOPES`] by
 /// construction.
@@ -21,7 +21,7 @@ impl ScopeId {
     }
 }
 
-/// A set of application scopes, as bits (at most [`MAX_SCOPES`]).
+/// A set of application scopes, as bits (at most 256 distinct scopes a policy may name).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ScopeSet([u64; 4]);
 

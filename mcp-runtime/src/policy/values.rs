@@ -40,7 +40,7 @@ impl fmt::Display for RateLimit {
 ///
 /// # Errors
 /// What is wrong, for people.
-pub fn parse_rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
+pub(crate) fn parse_rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
     if text == "none" {
         return Ok(None);
     }
@@ -67,7 +67,7 @@ pub fn parse_rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
 ///
 /// # Errors
 /// What is wrong, for people.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("invalid duration `{text}`; write e.g. `30s`, `2m` or `500ms`");
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let n: u64 = text[..digits_end].parse().map_err(|_| bad())?;
@@ -80,13 +80,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// JWS algorithms a policy may accept: asymmetric only (never `none`, never an HMAC secret).
-pub const ALGORITHMS: &[&str] = &[
+pub(crate) const ALGORITHMS: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
 
 /// Why `${…}` interpolation failed.
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum InterpolationError {
+pub(crate) enum InterpolationError {
     /// A malformed `${…}`.
     Syntax(String),
     /// A variable without a default is not set.
@@ -97,7 +98,8 @@ pub enum InterpolationError {
 ///
 /// # Errors
 /// [`InterpolationError`].
-pub fn interpolate(
+#[cfg(test)]
+pub(crate) fn interpolate(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, InterpolationError> {
@@ -207,10 +209,10 @@ fn expand(parts: &[Part], lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
 }
 
 /// Which names `${VAR}` looks up (the process environment in production).
-pub type VarLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type VarLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment.
-pub fn process_env(name: &str) -> Option<String> {
+pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
