@@ -22,7 +22,7 @@ mod serve;
 
 use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
-use crate::policy::{Policy, PolicyError, TransportKind, load_env, process_env, stdio_caller};
+use crate::policy::{Policy, PolicyError, TransportKind, process_env, stdio_caller};
 use crate::protocol::Server;
 use crate::registry::Access;
 use crate::transport::stdio::StdioConfig;
@@ -408,12 +408,4 @@ fn no_such_item(catalog: &Catalog, kind: Primitive, name: &str) -> PolicyError {
         "no {} `{name}` in this binary{help}",
         kind.as_str()
     ))
-}
-
-/// Checks a policy file against `server` and returns every problem (for tests and tools).
-///
-/// # Errors
-/// The problems.
-pub fn check_policy(server: &Server, path: &std::path::Path, env: &str) -> Result<(), PolicyError> {
-    load_env(path, env, Arc::new(server.catalog()), &process_env).map(|_| ())
 }

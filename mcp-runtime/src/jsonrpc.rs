@@ -1,7 +1,7 @@
 //! JSON-RPC 2.0 wire types, as MCP uses them.
 //!
 //! MCP narrows JSON-RPC: request ids are strings or integers and never `null`, `params` is an
-//! object when present, and notifications are never answered. [`Incoming::classify`] turns one
+//! object when present, and notifications are never answered. The runtime turns each
 //! decoded JSON value into a typed message or into the exact error response JSON-RPC prescribes.
 
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,7 @@ pub struct Notification {
 
 /// A response the client sent to a server-to-client request (legacy era).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClientResponse {
+pub(crate) struct ClientResponse {
     /// The id of the server's request.
     pub id: RequestId,
     /// `Ok(result)` or `Err(error)`.
@@ -139,7 +139,7 @@ pub struct ClientResponse {
 
 /// One decoded message from the client.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     /// A request.
     Request(Request),
     /// A notification.
@@ -150,7 +150,7 @@ pub enum Incoming {
 
 /// A message that is not a valid JSON-RPC message: the error response to send back.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     /// The id, when it could be read; `None` renders as `"id": null`.
     pub id: Option<RequestId>,
     /// The error.
@@ -169,7 +169,7 @@ impl Rejected {
     }
 
     /// The JSON-RPC error response for this rejection.
-    pub fn to_response(&self) -> Value {
+    pub(crate) fn to_response(&self) -> Value {
         error_response(self.id.as_ref(), &self.error)
     }
 }
@@ -181,7 +181,7 @@ impl Incoming {
     /// Returns the `-32600 Invalid Request` rejection for anything that is not a valid MCP
     /// JSON-RPC message: a missing or wrong `jsonrpc`, a `null`, fractional or structured id, a
     /// non-string method, non-object params.
-    pub fn classify(value: Value) -> Result<Self, Rejected> {
+    pub(crate) fn classify(value: Value) -> Result<Self, Rejected> {
         let Value::Object(mut obj) = value else {
             return Err(Rejected::invalid(None, "a message must be a JSON object"));
         };
@@ -246,12 +246,12 @@ impl Incoming {
 }
 
 /// A success response.
-pub fn success_response(id: &RequestId, result: Value) -> Value {
+pub(crate) fn success_response(id: &RequestId, result: Value) -> Value {
     json!({ "jsonrpc": JSONRPC_VERSION, "id": id.to_value(), "result": result })
 }
 
 /// An error response; `id: None` renders as `"id": null` (for unreadable requests).
-pub fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
+pub(crate) fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
     json!({
         "jsonrpc": JSONRPC_VERSION,
         "id": id.map_or(Value::Null, RequestId::to_value),
@@ -260,12 +260,12 @@ pub fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Value {
 }
 
 /// A notification message.
-pub fn notification(method: &str, params: Value) -> Value {
+pub(crate) fn notification(method: &str, params: Value) -> Value {
     json!({ "jsonrpc": JSONRPC_VERSION, "method": method, "params": params })
 }
 
 /// The `-32700 Parse error` response (always `id: null`).
-pub fn parse_error(detail: impl fmt::Display) -> Value {
+pub(crate) fn parse_error(detail: impl fmt::Display) -> Value {
     error_response(
         None,
         &ErrorObject::new(codes::PARSE_ERROR, format!("Parse error: {detail}")),
@@ -325,5 +325,100 @@ mod tests {
         let v = parse_error("eof");
         assert_eq!(v["id"], Value::Null);
         assert_eq!(v["error"]["code"], -32700);
+    }
+
+    /// Arbitrary JSON values and JSON-RPC messages with every member present or not, of the
+    /// right type or not: the classifier never panics, and every rejection is a `-32600`
+    /// error response whose id is null, a string or an integer.
+    #[test]
+    fn the_classifier_types_every_value() {
+        use proptest::collection::{btree_map, vec};
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        let word = prop_oneof![
+            proptest::sample::select(vec![
+                "2.0",
+                "1.0",
+                "ping",
+                "tools/call",
+                "initialize",
+                "",
+                "id",
+                "result",
+            ])
+            .prop_map(str::to_owned),
+            ".{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(Value::from),
+            word.clone().prop_map(Value::String),
+        ];
+        let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+            let key = prop_oneof![
+                proptest::sample::select(vec![
+                    "jsonrpc", "id", "method", "params", "result", "error", "code", "message",
+                ])
+                .prop_map(str::to_owned),
+                "[a-z]{0,6}",
+            ];
+            prop_oneof![
+                vec(inner.clone(), 0..6).prop_map(Value::Array),
+                btree_map(key, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let member = prop::option::of(prop_oneof![
+            Just(json!("2.0")),
+            any::<i64>().prop_map(Value::from),
+            word.prop_map(Value::String),
+            value.clone(),
+        ]);
+        let message = (
+            member.clone(),
+            member.clone(),
+            member.clone(),
+            member.clone(),
+            member.clone(),
+            member,
+        )
+            .prop_map(|(jsonrpc, id, method, params, result, error)| {
+                let mut m = Map::new();
+                for (k, v) in [
+                    ("jsonrpc", jsonrpc),
+                    ("id", id),
+                    ("method", method),
+                    ("params", params),
+                    ("result", result),
+                    ("error", error),
+                ] {
+                    if let Some(v) = v {
+                        m.insert(k.to_owned(), v);
+                    }
+                }
+                Value::Object(m)
+            });
+        let mut runner = TestRunner::new(Config {
+            cases: 4000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let tried = std::cell::Cell::new(0usize);
+        runner
+            .run(&prop_oneof![value, message], |v| {
+                tried.set(tried.get() + 1);
+                if let Err(rejected) = Incoming::classify(v) {
+                    let r = rejected.to_response();
+                    prop_assert_eq!(&r["jsonrpc"], "2.0");
+                    prop_assert_eq!(&r["error"]["code"], -32600);
+                    prop_assert!(r["id"].is_null() || r["id"].is_string() || r["id"].is_i64());
+                }
+                Ok(())
+            })
+            .unwrap();
+        eprintln!("battery[classifier]: inputs={} panics=0", tried.get());
     }
 }

@@ -2,13 +2,22 @@
 //!
 //! [`Store::open`] creates the database file and its schema on first use and seeds it with
 //! sample orders when it is empty; [`Store::in_memory`] does the same in memory (tests). SQLite
-//! calls are short and serialized behind one connection.
+//! calls are serialized behind one connection.
+//!
+//! SQLite blocks the thread that calls it (on disk I/O, and for up to five seconds while another
+//! process holds the file's lock), so async code uses [`Store::get_order`],
+//! [`Store::list_orders`] and [`Store::cancel_order`]: each runs its SQLite work on Tokio's
+//! blocking pool and leaves the runtime's worker threads free for other requests. [`Store::get`],
+//! [`Store::list`] and [`Store::cancel`] do the same work on the calling thread, for
+//! synchronous callers.
 
-use rusqlite::{Connection, OptionalExtension, params};
+mod sqlite;
+
+use rusqlite::Connection;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -89,87 +98,17 @@ pub enum StoreError {
     /// The database failed.
     #[error("the order database failed: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The runtime shut down before the database work could run.
+    #[error("the order database is unavailable: the server is shutting down")]
+    ShuttingDown,
 }
 
 /// The order book.
 #[derive(Debug)]
 pub struct Store {
-    db: Mutex<Connection>,
+    /// Shared with the blocking-pool task of each async operation.
+    db: Arc<Mutex<Connection>>,
 }
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS orders (
-    id            TEXT PRIMARY KEY,
-    customer      TEXT NOT NULL,
-    item          TEXT NOT NULL,
-    total_cents   INTEGER NOT NULL CHECK (total_cents >= 0),
-    status        TEXT NOT NULL CHECK (status IN ('pending','processing','shipped','delivered','cancelled')),
-    tracking      TEXT,
-    cancel_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS orders_by_customer ON orders (customer COLLATE NOCASE);
-";
-
-/// id, customer, item, total in cents, status, tracking number.
-type SampleRow = (
-    &'static str,
-    &'static str,
-    &'static str,
-    i64,
-    OrderStatus,
-    Option<&'static str>,
-);
-
-const SAMPLE: [SampleRow; 6] = [
-    (
-        "TN-1001",
-        "ada@example.com",
-        "Aurora 14 laptop",
-        129_900,
-        OrderStatus::Shipped,
-        Some("1Z999AA10123456784"),
-    ),
-    (
-        "TN-1002",
-        "grace@example.com",
-        "NovaPhone X",
-        89_900,
-        OrderStatus::Pending,
-        None,
-    ),
-    (
-        "TN-1003",
-        "alan@example.com",
-        "USB-C dock",
-        15_900,
-        OrderStatus::Processing,
-        None,
-    ),
-    (
-        "TN-1004",
-        "ada@example.com",
-        "Noise-cancelling headset",
-        24_900,
-        OrderStatus::Delivered,
-        Some("1Z999AA10123456785"),
-    ),
-    (
-        "TN-1005",
-        "linus@example.com",
-        "Mechanical keyboard",
-        11_900,
-        OrderStatus::Pending,
-        None,
-    ),
-    (
-        "TN-1006",
-        "grace@example.com",
-        "27\" 4K monitor",
-        39_900,
-        OrderStatus::Cancelled,
-        None,
-    ),
-];
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, seeding it on first use.
@@ -194,64 +133,56 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        let empty: bool =
-            conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM orders)", [], |r| r.get(0))?;
-        if empty {
-            let mut insert = conn.prepare(
-                "INSERT INTO orders (id, customer, item, total_cents, status, tracking) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (id, customer, item, total, status, tracking) in SAMPLE {
-                insert.execute(params![
-                    id,
-                    customer,
-                    item,
-                    total,
-                    status.as_str(),
-                    tracking
-                ])?;
-            }
-        }
+        sqlite::prepare(&conn)?;
         Ok(Self {
-            db: Mutex::new(conn),
+            db: Arc::new(Mutex::new(conn)),
         })
     }
 
-    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    /// One order, looked up on the blocking pool.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn get_order(&self, id: &str) -> Result<Option<Order>, StoreError> {
+        let id = id.to_owned();
+        self.run(move |db| sqlite::get(db, &id)).await
     }
 
-    fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
-        let status: String = row.get(4)?;
-        Ok(Order {
-            id: row.get(0)?,
-            customer: row.get(1)?,
-            item: row.get(2)?,
-            total_cents: row.get(3)?,
-            status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
-            tracking: row.get(5)?,
-            cancel_reason: row.get(6)?,
-        })
+    /// Orders, optionally filtered by customer (case-insensitive) and status, in id order;
+    /// read on the blocking pool.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn list_orders(
+        &self,
+        customer: Option<&str>,
+        status: Option<OrderStatus>,
+    ) -> Result<Vec<Order>, StoreError> {
+        let customer = customer.map(str::to_owned);
+        self.run(move |db| sqlite::list(db, customer.as_deref(), status))
+            .await
     }
 
-    /// One order.
+    /// Cancels an order that has not shipped, recording why; written on the blocking pool.
+    /// Once started, the change completes even if the caller stops waiting for it.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::NotCancellable`], or a database failure.
+    pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<Order, StoreError> {
+        let (id, reason) = (id.to_owned(), reason.to_owned());
+        self.run(move |db| sqlite::cancel(db, &id, &reason)).await
+    }
+
+    /// One order, blocking the calling thread.
     ///
     /// # Errors
     /// The database failed.
     pub fn get(&self, id: &str) -> Result<Option<Order>, StoreError> {
-        let db = self.db();
-        let order = db
-            .query_row(
-                "SELECT id, customer, item, total_cents, status, tracking, cancel_reason FROM orders WHERE id = ?1",
-                [id],
-                Self::row,
-            )
-            .optional()?;
-        Ok(order)
+        sqlite::get(&lock(&self.db), id)
     }
 
-    /// Orders, optionally filtered by customer (case-insensitive) and status, in id order.
+    /// Orders, optionally filtered by customer (case-insensitive) and status, in id order;
+    /// blocks the calling thread.
     ///
     /// # Errors
     /// The database failed.
@@ -260,48 +191,39 @@ impl Store {
         customer: Option<&str>,
         status: Option<OrderStatus>,
     ) -> Result<Vec<Order>, StoreError> {
-        let db = self.db();
-        let mut stmt = db.prepare(
-            "SELECT id, customer, item, total_cents, status, tracking, cancel_reason FROM orders
-             WHERE (?1 IS NULL OR customer = ?1 COLLATE NOCASE) AND (?2 IS NULL OR status = ?2)
-             ORDER BY id",
-        )?;
-        let rows = stmt.query_map(
-            params![customer, status.map(OrderStatus::as_str)],
-            Self::row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        sqlite::list(&lock(&self.db), customer, status)
     }
 
-    /// Cancels an order that has not shipped, recording why.
+    /// Cancels an order that has not shipped, recording why; blocks the calling thread.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::NotCancellable`], or a database failure.
     pub fn cancel(&self, id: &str, reason: &str) -> Result<Order, StoreError> {
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        let changed = tx.execute(
-            "UPDATE orders SET status = 'cancelled', cancel_reason = ?2
-             WHERE id = ?1 AND status IN ('pending', 'processing')",
-            params![id, reason],
-        )?;
-        let order = tx
-            .query_row(
-                "SELECT id, customer, item, total_cents, status, tracking, cancel_reason FROM orders WHERE id = ?1",
-                [id],
-                Self::row,
-            )
-            .optional()?;
-        tx.commit()?;
-        match order {
-            None => Err(StoreError::NotFound(id.to_owned())),
-            Some(order) if changed == 0 => Err(StoreError::NotCancellable {
-                id: id.to_owned(),
-                status: order.status,
-            }),
-            Some(order) => Ok(order),
+        sqlite::cancel(&mut lock(&self.db), id, reason)
+    }
+
+    /// Runs `op` on the connection in Tokio's blocking pool and waits for it without holding a
+    /// worker thread. A panic in `op` resumes in the caller, exactly as if `op` had run there
+    /// (the tool runtime turns it into an error result); the connection stays usable.
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = Arc::clone(&self.db);
+        match tokio::task::spawn_blocking(move || op(&mut lock(&db))).await {
+            Ok(result) => result,
+            Err(failure) => match failure.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_cancelled) => Err(StoreError::ShuttingDown),
+            },
         }
     }
+}
+
+/// The connection, also after an operation panicked while holding it: SQLite rolled back any
+/// transaction it had open (the transaction is dropped while unwinding), so it is consistent.
+fn lock(db: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    db.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -372,5 +294,96 @@ mod tests {
             1
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_busy_database_does_not_stall_the_runtime() {
+        let store = Store::in_memory().unwrap();
+        // Another thread holds the connection (as SQLite does while it waits for a locked
+        // file) until it is told to let go.
+        let (held, is_held) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let db = Arc::clone(&store.db);
+        let holder = std::thread::spawn(move || {
+            let _conn = lock(&db);
+            held.send(()).unwrap();
+            let _ = released.recv_timeout(std::time::Duration::from_secs(5));
+        });
+        is_held.recv().unwrap();
+        let lookup = store.get_order("TN-1001");
+        tokio::pin!(lookup);
+        // The runtime's only thread keeps serving timers while the lookup waits.
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(100), &mut lookup);
+        assert!(waited.await.is_err(), "the lookup blocked the runtime");
+        release.send(()).unwrap();
+        assert_eq!(lookup.await.unwrap().unwrap().id, "TN-1001");
+        holder.join().unwrap();
+    }
+
+    /// Calls a tool that runs `op` on the store the way TechNova's tools do; returns the
+    /// tool result and the store.
+    async fn call_tool_running(
+        op: fn(&mut Connection) -> Result<String, StoreError>,
+    ) -> (serde_json::Value, Arc<Store>) {
+        use mcp_runtime::{CallToolResult, Caller, Content, Server, Tool};
+        let store = Arc::new(Store::in_memory().unwrap());
+        let in_tool = Arc::clone(&store);
+        let tool = Tool::builder("sql")
+            .description("Runs SQL.")
+            .input_schema(serde_json::json!({"type": "object"}))
+            .public()
+            .handler(move |_ctx, _args| {
+                let store = Arc::clone(&in_tool);
+                async move {
+                    let text = store.run(op).await?;
+                    Ok(CallToolResult::success(vec![Content::text(text)]))
+                }
+            })
+            .build();
+        let server = Server::builder("test", "1").tool(tool).build().unwrap();
+        let request = serde_json::json!({
+            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": { "name": "sql", "arguments": {}, "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/clientInfo": { "name": "test", "version": "1" }
+            }}
+        });
+        let (outbound, _notifications) = tokio::sync::mpsc::unbounded_channel();
+        let caller = Arc::new(Caller::local("test", ["orders:read"]));
+        let connection = Arc::new(mcp_runtime::Connection::new());
+        let response = server
+            .dispatch(&connection, request, &caller, &outbound)
+            .await
+            .expect("a response");
+        (response["result"].clone(), store)
+    }
+
+    #[tokio::test]
+    async fn a_failing_database_call_is_a_tool_error() {
+        let (result, _) =
+            call_tool_running(|db| Ok(db.execute("DELETE FROM nowhere", [])?.to_string())).await;
+        assert_eq!(result["isError"], true, "{result}");
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(text.starts_with("the order database failed: "), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_database_call_is_a_tool_error_and_the_store_lives_on() {
+        let (result, store) = call_tool_running(|db| {
+            let _tx = db.transaction()?;
+            panic!("the disk caught fire")
+        })
+        .await;
+        assert_eq!(result["isError"], true, "{result}");
+        assert_eq!(
+            result["content"][0]["text"],
+            "The tool `sql` failed unexpectedly (internal error)."
+        );
+        assert_eq!(store.list_orders(None, None).await.unwrap().len(), 6);
+        store
+            .cancel_order("TN-1002", "after the panic")
+            .await
+            .unwrap();
     }
 }

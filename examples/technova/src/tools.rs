@@ -104,7 +104,8 @@ impl Orders {
         let id = order_id.0;
         let order = self
             .store
-            .get(&id)?
+            .get_order(&id)
+            .await?
             .ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
         Ok(Json(OrderStatusReport {
             id: order.id,
@@ -121,7 +122,7 @@ impl Orders {
         #[arg(description = "Customer e-mail address")] customer: Option<String>,
         #[arg(description = "Only orders in this status")] status: Option<OrderStatus>,
     ) -> Result<Json<OrderList>, ToolError> {
-        let orders = self.store.list(customer.as_deref(), status)?;
+        let orders = self.store.list_orders(customer.as_deref(), status).await?;
         Ok(Json(OrderList {
             count: orders.len(),
             orders,
@@ -145,7 +146,8 @@ impl Orders {
         let id = &order_id.0;
         let current = self
             .store
-            .get(id)?
+            .get_order(id)
+            .await?
             .ok_or_else(|| ToolError::new(format!("No order with id {id}.")))?;
         if !matches!(
             current.status,
@@ -159,7 +161,7 @@ impl Orders {
         if let Some(shipping) = &self.shipping {
             shipping.stop_shipment(id).await?;
         }
-        let order = self.store.cancel(id, &reason.0)?;
+        let order = self.store.cancel_order(id, &reason.0).await?;
         tracing::info!(order = %order.id, by = caller.subject(), "order cancelled");
         Ok(format!("Order {} is cancelled.", order.id))
     }
@@ -172,7 +174,7 @@ impl Orders {
         #[arg(flatten)] options: ReportOptions,
     ) -> Result<Json<OrdersReport>, ToolError> {
         let step = Duration::from_millis(options.step_ms.unwrap_or(200));
-        let orders = self.store.list(None, None)?;
+        let orders = self.store.list_orders(None, None).await?;
         let total = orders.len();
         ctx.log(
             LogLevel::Info,

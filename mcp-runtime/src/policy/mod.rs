@@ -82,4 +82,4 @@ pub(crate) use diagnostic::closest;
 pub(crate) use engine::process_env;
 pub use principal::stdio_caller;
 pub use reload::PolicyHandle;
-pub(crate) use reload::{load_env, spawn_watchers};
+pub(crate) use reload::spawn_watchers;

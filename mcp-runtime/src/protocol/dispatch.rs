@@ -181,7 +181,7 @@ impl Server {
     }
 
     /// Handles a notification from the client.
-    pub fn handle_notification(
+    pub(crate) fn handle_notification(
         &self,
         connection: Option<&Connection>,
         notification: &Notification,
