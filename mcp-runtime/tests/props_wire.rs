@@ -220,7 +220,10 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn http_request() -> impl Strategy<Value = (String, Vec<(String, Vec<u8>)>, Vec<u8>)> {
+/// An HTTP request: method, headers, body.
+type RawRequest = (String, Vec<(String, Vec<u8>)>, Vec<u8>);
+
+fn http_request() -> impl Strategy<Value = RawRequest> {
     (
         prop_oneof![
             4 => Just("POST".to_owned()),
@@ -241,7 +244,7 @@ fn http_request() -> impl Strategy<Value = (String, Vec<(String, Vec<u8>)>, Vec<
 
 /// A well-formed 2026-07-28 envelope (headers agreeing with the body) around a method and
 /// arguments of any shape, so the dispatcher itself sees arbitrary params.
-fn modern_envelope() -> impl Strategy<Value = (String, Vec<(String, Vec<u8>)>, Vec<u8>)> {
+fn modern_envelope() -> impl Strategy<Value = RawRequest> {
     (
         proptest::sample::select(WORDS),
         prop::option::of(word()),
