@@ -18,16 +18,14 @@
 //! }
 //! ```
 
+mod serve;
+
 use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
-use crate::policy::{
-    Policy, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, process_env,
-    spawn_watchers, stdio_caller,
-};
+use crate::policy::{Policy, PolicyError, TransportKind, process_env, stdio_caller};
 use crate::protocol::Server;
 use crate::registry::Access;
-use crate::transport::http::{HttpConfig, serve_http};
-use crate::transport::stdio::{StdioConfig, serve_stdio};
+use crate::transport::stdio::StdioConfig;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::fmt;
 use std::io::Write;
@@ -156,14 +154,29 @@ where
     F: FnOnce() -> Result<Server, E>,
     E: fmt::Debug,
 {
-    run_with(|_| build())
+    // Built once; `serve` inspects and then serves the same server.
+    let mut build = Some(build);
+    let mut built: Option<Server> = None;
+    run_with(move |_| -> Result<Server, E> {
+        if let Some(server) = &built {
+            return Ok(server.clone());
+        }
+        let make = build.take().expect("built at most once");
+        let server = make()?;
+        built = Some(server.clone());
+        Ok(server)
+    })
 }
 
 /// Like [`run`], telling `build` whether the server will serve or only be inspected, so an
-/// application can skip side effects (creating a database file, say) for `check`.
+/// application can skip side effects (creating a database file, say) until they are needed.
+///
+/// `serve` calls `build` twice: first with [`Purpose::Inspect`], to validate the policy
+/// against the tools (a bad policy stops here, with no side effects), then with
+/// [`Purpose::Serve`]. The other commands call it once, with [`Purpose::Inspect`].
 pub fn run_with<F, E>(build: F) -> ExitCode
 where
-    F: FnOnce(Purpose) -> Result<Server, E>,
+    F: FnMut(Purpose) -> Result<Server, E>,
     E: fmt::Debug,
 {
     let mut command = Cli::command();
@@ -184,28 +197,30 @@ where
 }
 
 /// Runs a parsed command, writing human output (for `check`, `explain`, `tools`) to `out`.
-pub fn execute<F, E>(cli: Cli, build: F, out: &mut dyn Write) -> ExitCode
+/// `build` is called as [`run_with`] describes.
+pub fn execute<F, E>(cli: Cli, mut build: F, out: &mut dyn Write) -> ExitCode
 where
-    F: FnOnce(Purpose) -> Result<Server, E>,
+    F: FnMut(Purpose) -> Result<Server, E>,
     E: fmt::Debug,
 {
     crate::telemetry::init_stderr();
-    let purpose = match cli.command {
-        Command::Serve(_) => Purpose::Serve,
-        _ => Purpose::Inspect,
-    };
-    let server = match build(purpose) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: the server could not be built: {e:?}");
-            return ExitCode::from(2);
-        }
-    };
     let result = match cli.command {
-        Command::Serve(args) => serve(server, args),
-        Command::Check(args) => check(&server, &args, out),
-        Command::Explain(args) => explain(&server, &args, out),
-        Command::Tools => tools(&server, out),
+        Command::Serve(args) => serve::serve(&mut build, args),
+        command => {
+            let server = match build(Purpose::Inspect) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: the server could not be built: {e:?}");
+                    return ExitCode::from(2);
+                }
+            };
+            match command {
+                Command::Check(args) => check(&server, &args, out),
+                Command::Explain(args) => explain(&server, &args, out),
+                Command::Tools => tools(&server, out),
+                Command::Serve(_) => unreachable!("handled above"),
+            }
+        }
     };
     match result {
         Ok(code) => code,
@@ -393,76 +408,4 @@ fn no_such_item(catalog: &Catalog, kind: Primitive, name: &str) -> PolicyError {
         "no {} `{name}` in this binary{help}",
         kind.as_str()
     ))
-}
-
-fn serve(server: Server, args: ServeArgs) -> Result<ExitCode, PolicyError> {
-    let path = args.policy.policy.clone();
-    let handle = match PolicyHandle::load(&path, &args.env, Arc::new(server.catalog())) {
-        Ok(h) => Arc::new(h),
-        Err(e) => {
-            for d in e.diagnostics() {
-                eprintln!("{d}");
-            }
-            eprintln!("error: cannot serve with policy {}", path.display());
-            if e.diagnostics().is_empty() {
-                return Err(e);
-            }
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let settings = handle.snapshot().settings().clone();
-    let transport = match args.transport {
-        Some(TransportArg::Stdio) => TransportKind::Stdio,
-        Some(TransportArg::Http) => TransportKind::Http,
-        None => settings.transport,
-    };
-    let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PolicyError::Unsupported(format!("cannot start the runtime: {e}")))?;
-    let outcome = runtime.block_on(async move {
-        let watchers = spawn_watchers(handle);
-        tracing::info!(
-            env = %settings.env,
-            transport = transport.as_str(),
-            policy = %path.display(),
-            "policy loaded"
-        );
-        let result = match transport {
-            TransportKind::Stdio => {
-                let caller = stdio_caller(&settings).await?;
-                let config = StdioConfig {
-                    max_line_bytes: args.max_line_bytes,
-                    ..StdioConfig::default()
-                };
-                serve_stdio(server, caller, config)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            TransportKind::Http => {
-                let bind = args
-                    .bind
-                    .or(settings.bind)
-                    .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-                if settings.auth.is_none() && !bind.ip().is_loopback() {
-                    return Err(PolicyError::Unsupported(format!(
-                        "environment `{}` has no `auth`; serving HTTP on {bind} without token validation is refused",
-                        settings.env
-                    )));
-                }
-                let resource = settings
-                    .resource
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{bind}/mcp"));
-                let mut config = HttpConfig::new(resource);
-                config.bind = bind;
-                config.auth = settings.auth.clone();
-                serve_http(server, config).await.map_err(|e| e.to_string())
-            }
-        };
-        watchers.abort();
-        result.map_err(|e| PolicyError::Unsupported(format!("transport failed: {e}")))
-    });
-    outcome.map(|()| ExitCode::SUCCESS)
 }

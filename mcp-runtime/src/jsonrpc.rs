@@ -326,4 +326,99 @@ mod tests {
         assert_eq!(v["id"], Value::Null);
         assert_eq!(v["error"]["code"], -32700);
     }
+
+    /// Arbitrary JSON values and JSON-RPC messages with every member present or not, of the
+    /// right type or not: the classifier never panics, and every rejection is a `-32600`
+    /// error response whose id is null, a string or an integer.
+    #[test]
+    fn the_classifier_types_every_value() {
+        use proptest::collection::{btree_map, vec};
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        let word = prop_oneof![
+            proptest::sample::select(vec![
+                "2.0",
+                "1.0",
+                "ping",
+                "tools/call",
+                "initialize",
+                "",
+                "id",
+                "result",
+            ])
+            .prop_map(str::to_owned),
+            ".{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(Value::from),
+            word.clone().prop_map(Value::String),
+        ];
+        let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+            let key = prop_oneof![
+                proptest::sample::select(vec![
+                    "jsonrpc", "id", "method", "params", "result", "error", "code", "message",
+                ])
+                .prop_map(str::to_owned),
+                "[a-z]{0,6}",
+            ];
+            prop_oneof![
+                vec(inner.clone(), 0..6).prop_map(Value::Array),
+                btree_map(key, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let member = prop::option::of(prop_oneof![
+            Just(json!("2.0")),
+            any::<i64>().prop_map(Value::from),
+            word.prop_map(Value::String),
+            value.clone(),
+        ]);
+        let message = (
+            member.clone(),
+            member.clone(),
+            member.clone(),
+            member.clone(),
+            member.clone(),
+            member,
+        )
+            .prop_map(|(jsonrpc, id, method, params, result, error)| {
+                let mut m = Map::new();
+                for (k, v) in [
+                    ("jsonrpc", jsonrpc),
+                    ("id", id),
+                    ("method", method),
+                    ("params", params),
+                    ("result", result),
+                    ("error", error),
+                ] {
+                    if let Some(v) = v {
+                        m.insert(k.to_owned(), v);
+                    }
+                }
+                Value::Object(m)
+            });
+        let mut runner = TestRunner::new(Config {
+            cases: 4000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let tried = std::cell::Cell::new(0usize);
+        runner
+            .run(&prop_oneof![value, message], |v| {
+                tried.set(tried.get() + 1);
+                if let Err(rejected) = Incoming::classify(v) {
+                    let r = rejected.to_response();
+                    prop_assert_eq!(&r["jsonrpc"], "2.0");
+                    prop_assert_eq!(&r["error"]["code"], -32600);
+                    prop_assert!(r["id"].is_null() || r["id"].is_string() || r["id"].is_i64());
+                }
+                Ok(())
+            })
+            .unwrap();
+        eprintln!("battery[classifier]: inputs={} panics=0", tried.get());
+    }
 }

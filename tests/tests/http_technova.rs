@@ -94,8 +94,10 @@ async fn three_phase_authorization_flow() {
         .expect("metadata JSON");
     assert_eq!(metadata["resource"], server.url.as_str());
     assert_eq!(metadata["authorization_servers"], json!([e2e::DEV_ISSUER]));
+    // The minimal baseline to start with; write scopes come as per-call challenges.
     let scopes = metadata["scopes_supported"].as_array().expect("scopes");
-    assert!(scopes.contains(&json!("orders:write")), "{metadata}");
+    assert!(scopes.contains(&json!("orders:read")), "{metadata}");
+    assert!(!scopes.contains(&json!("orders:write")), "{metadata}");
 
     // Phase 2: a token for orders:read -> the lookup succeeds.
     let read = dev_token("orders:read", "alice", &server.url);

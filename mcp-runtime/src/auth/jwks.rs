@@ -7,10 +7,18 @@
 //! - Keys are cached for [`JwksSettings::max_age`]. A token whose `kid` is not in the cache
 //!   triggers one refresh, at most once per [`JwksSettings::min_refresh_interval`], so a flood
 //!   of forged `kid`s cannot turn the server into a load generator against the issuer.
+//! - A key is chosen by the token's `kid` *and* algorithm: a signing key of the algorithm's
+//!   family (and curve) whose `alg`, when stated, is the token's. Two such keys for one `kid`
+//!   make the key set ambiguous: the token is refused and the fetch that brought them logs
+//!   which `kid`s are affected.
+//! - Keys of types this library cannot read are skipped (RFC 7517 §5); a set none of whose
+//!   keys can be read counts as no keys.
 //! - When no keys can be had, validation fails: the server never accepts a token it could not
-//!   verify (fail closed).
+//!   verify (fail closed). Keys already fetched stay in use while the issuer is unreachable; a
+//!   `kid` they do not hold is then "keys unavailable", not "unknown key".
 
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -99,6 +107,16 @@ pub enum JwksError {
     /// A refresh was wanted but the last one was too recent.
     #[error("the signing keys were refreshed moments ago; not fetching again yet")]
     RateLimited,
+    /// Several keys of the set fit the token's `kid` and algorithm: the set is ambiguous.
+    #[error(
+        "the issuer's key set is ambiguous: {count} signing keys have kid `{kid}` and fit the token's algorithm"
+    )]
+    Ambiguous {
+        /// The `kid` (empty when the token names none).
+        kid: String,
+        /// How many keys fit.
+        count: usize,
+    },
 }
 
 struct Cached {
@@ -110,6 +128,8 @@ struct Cached {
 #[derive(Default)]
 struct Refresh {
     last_attempt: Option<Instant>,
+    /// Whether the last attempt failed (the cached keys, if any, may then be out of date).
+    last_failed: bool,
     jwks_url: Option<String>,
 }
 
@@ -165,49 +185,59 @@ impl JwksCache {
         })
     }
 
-    /// The key a token names: by `kid`, or the only key when the token names none and the set
-    /// has exactly one. Refreshes the cache when it is stale or the `kid` is unknown (rate
-    /// limited). `Ok(None)`: the keys are known, but none matches.
+    /// The key that verifies a token signed with `alg`: the key named by `kid` among those
+    /// fitting `alg`, or the only fitting key when the token names no `kid`. Refreshes the
+    /// cache when it is stale or the `kid` is unknown (rate limited). `Ok(None)`: the keys are
+    /// known and current, but none fits.
     ///
     /// # Errors
-    /// No keys could be obtained at all.
-    pub async fn key(&self, kid: Option<&str>) -> Result<Option<Jwk>, JwksError> {
-        if let Some(found) = self.cached_key(kid, true) {
+    /// No keys could be obtained, or the `kid` is not among stale keys that could not be
+    /// refreshed ([`JwksError::Fetch`] and kin, [`JwksError::RateLimited`]); several keys fit
+    /// ([`JwksError::Ambiguous`]).
+    pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Option<Jwk>, JwksError> {
+        if let Some(found) = self.cached_key(kid, alg, true)? {
             return Ok(Some(found));
         }
         // Stale, empty, or an unknown kid: refresh if allowed (one refresh at a time; callers
         // that waited find the refreshed keys).
         let mut refresh = self.refresh.lock().await;
-        if let Some(found) = self.cached_key(kid, true) {
+        if let Some(found) = self.cached_key(kid, alg, true)? {
             return Ok(Some(found));
         }
         let allowed = refresh
             .last_attempt
             .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
-        let have_keys = self.cached_keys().is_some();
-        if allowed {
+        let failure = if allowed {
             refresh.last_attempt = Some(Instant::now());
             match self.fetch(&mut refresh).await {
                 Ok(keys) => {
                     tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
+                    warn_if_ambiguous(&keys);
+                    refresh.last_failed = false;
                     *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
                         keys: Arc::new(keys),
                         fetched: Instant::now(),
                     });
+                    None
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "fetching the issuer's signing keys failed");
-                    // Keys that are merely old are still the issuer's keys; keep using them
-                    // until a fetch succeeds. With none at all, fail closed.
-                    if !have_keys {
-                        return Err(e);
-                    }
+                    refresh.last_failed = true;
+                    Some(e)
                 }
             }
-        } else if !have_keys {
-            return Err(JwksError::RateLimited);
+        } else if refresh.last_failed {
+            Some(JwksError::RateLimited)
+        } else {
+            None
+        };
+        match (self.cached_key(kid, alg, false)?, failure) {
+            (Some(found), _) => Ok(Some(found)),
+            // Keys that are merely old are still the issuer's keys and stay in use until a
+            // fetch succeeds; a key they do not hold may be a new one: fail closed.
+            (None, Some(e)) => Err(e),
+            (None, None) => Ok(None),
         }
-        Ok(self.cached_key(kid, false))
     }
 
     fn cached_keys(&self) -> Option<(Arc<JwkSet>, Instant)> {
@@ -218,13 +248,20 @@ impl JwksCache {
             .map(|c| (c.keys.clone(), c.fetched))
     }
 
-    /// The matching cached key; with `fresh_only`, only from keys younger than `max_age`.
-    fn cached_key(&self, kid: Option<&str>, fresh_only: bool) -> Option<Jwk> {
-        let (keys, fetched) = self.cached_keys()?;
+    /// The fitting cached key; with `fresh_only`, only from keys younger than `max_age`.
+    fn cached_key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        fresh_only: bool,
+    ) -> Result<Option<Jwk>, JwksError> {
+        let Some((keys, fetched)) = self.cached_keys() else {
+            return Ok(None);
+        };
         if fresh_only && fetched.elapsed() >= self.settings.max_age {
-            return None;
+            return Ok(None);
         }
-        pick(&keys, kid)
+        pick(&keys, kid, alg)
     }
 
     async fn fetch(&self, state: &mut Refresh) -> Result<JwkSet, JwksError> {
@@ -236,10 +273,13 @@ impl JwksCache {
                         path: path.clone(),
                         reason: e.to_string(),
                     })?;
-                return serde_json::from_str(&text).map_err(|e| JwksError::File {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                });
+                return serde_json::from_str::<RawSet>(&text)
+                    .map_err(|e| e.to_string())
+                    .and_then(readable)
+                    .map_err(|reason| JwksError::File {
+                        path: path.clone(),
+                        reason,
+                    });
             }
             JwksSource::Url(url) => url.clone(),
             JwksSource::Discover { issuer } => match &state.jwks_url {
@@ -251,7 +291,8 @@ impl JwksCache {
                 }
             },
         };
-        self.get_json(&url).await
+        let raw: RawSet = self.get_json(&url).await?;
+        readable(raw).map_err(|reason| JwksError::Fetch { url, reason })
     }
 
     async fn discover(&self, issuer: &str) -> Result<String, JwksError> {
@@ -303,26 +344,116 @@ impl JwksCache {
     }
 }
 
-/// The signing key `kid` names (or the only signing key when no `kid` is given). Keys marked
-/// for encryption (`"use": "enc"`) are never used to verify signatures.
-fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
-    let signing: Vec<&Jwk> = keys
+/// A key set as fetched, before its keys are read one by one.
+#[derive(Deserialize)]
+struct RawSet {
+    keys: Vec<serde_json::Value>,
+}
+
+/// The keys of `raw` this library can read; the others are skipped (RFC 7517 §5). A set with
+/// keys none of which can be read is refused.
+fn readable(raw: RawSet) -> Result<JwkSet, String> {
+    let total = raw.keys.len();
+    let keys: Vec<Jwk> = raw
+        .keys
+        .into_iter()
+        .filter_map(|k| serde_json::from_value(k).ok())
+        .collect();
+    if keys.len() < total {
+        tracing::warn!(
+            skipped = total - keys.len(),
+            total,
+            "skipping signing keys that cannot be read"
+        );
+    }
+    if keys.is_empty() && total > 0 {
+        return Err(format!("none of its {total} keys can be read"));
+    }
+    Ok(JwkSet { keys })
+}
+
+/// Whether `jwk` can verify a signature made with `alg`: a key not reserved for encryption,
+/// of the algorithm's family (and, for elliptic curves, its curve), whose `alg`, when stated,
+/// is `alg`.
+fn fits(jwk: &Jwk, alg: Algorithm) -> bool {
+    use Algorithm as A;
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return false;
+    }
+    if let Some(stated) = &jwk.common.key_algorithm
+        && format!("{stated:?}") != format!("{alg:?}")
+    {
+        return false;
+    }
+    match (&jwk.algorithm, alg) {
+        (
+            AlgorithmParameters::RSA(_),
+            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512,
+        ) => true,
+        (AlgorithmParameters::EllipticCurve(ec), A::ES256) => ec.curve == EllipticCurve::P256,
+        (AlgorithmParameters::EllipticCurve(ec), A::ES384) => ec.curve == EllipticCurve::P384,
+        (AlgorithmParameters::OctetKeyPair(okp), A::EdDSA) => okp.curve == EllipticCurve::Ed25519,
+        _ => false,
+    }
+}
+
+/// The key for a token of `alg` naming `kid` (or naming none: the only fitting key).
+fn pick(keys: &JwkSet, kid: Option<&str>, alg: Algorithm) -> Result<Option<Jwk>, JwksError> {
+    let fitting = keys.keys.iter().filter(|k| fits(k, alg));
+    let Some(kid) = kid else {
+        let all: Vec<&Jwk> = fitting.collect();
+        return Ok(match all.as_slice() {
+            [only] => Some((*only).clone()),
+            _ => None,
+        });
+    };
+    let named: Vec<&Jwk> = fitting
+        .filter(|k| k.common.key_id.as_deref() == Some(kid))
+        .collect();
+    match named.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some((*one).clone())),
+        several => Err(JwksError::Ambiguous {
+            kid: kid.to_owned(),
+            count: several.len(),
+        }),
+    }
+}
+
+/// Logs, once per fetch, each `kid` under which the set holds two keys fitting one algorithm.
+fn warn_if_ambiguous(keys: &JwkSet) {
+    use Algorithm as A;
+    const ALGORITHMS: [Algorithm; 9] = [
+        A::RS256,
+        A::RS384,
+        A::RS512,
+        A::PS256,
+        A::PS384,
+        A::PS512,
+        A::ES256,
+        A::ES384,
+        A::EdDSA,
+    ];
+    let mut kids: Vec<&str> = keys
         .keys
         .iter()
-        .filter(|k| {
-            !matches!(
-                k.common.public_key_use,
-                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
-            )
+        .filter_map(|k| k.common.key_id.as_deref())
+        .filter(|kid| {
+            ALGORITHMS.iter().any(|alg| {
+                matches!(
+                    pick(keys, Some(kid), *alg),
+                    Err(JwksError::Ambiguous { .. })
+                )
+            })
         })
         .collect();
-    match kid {
-        Some(kid) => signing
-            .into_iter()
-            .find(|k| k.common.key_id.as_deref() == Some(kid))
-            .cloned(),
-        None if signing.len() == 1 => signing.first().map(|k| (*k).clone()),
-        None => None,
+    kids.sort_unstable();
+    kids.dedup();
+    if !kids.is_empty() {
+        tracing::warn!(
+            kids = ?kids,
+            "the issuer's key set is ambiguous: several signing keys share a kid and an algorithm; tokens naming these kids are refused"
+        );
     }
 }
 
@@ -378,16 +509,66 @@ mod tests {
              "x": "JWzRR_fdnDMHPLNIVQfNGexnocp_jITiCGGfvKc_Vys", "y": "pj9ia05sum3zKdhMDUXiY3mzbqfX4jjmOWHp6ba6F9c"}
         ]}))
         .unwrap();
-        assert!(pick(&set, Some("enc")).is_none());
+        let es = Algorithm::ES256;
+        assert!(pick(&set, Some("enc"), es).unwrap().is_none());
         assert_eq!(
-            pick(&set, Some("sig")).and_then(|k| k.common.key_id),
+            pick(&set, Some("sig"), es)
+                .unwrap()
+                .and_then(|k| k.common.key_id),
             Some("sig".to_owned())
         );
         assert_eq!(
-            pick(&set, None).and_then(|k| k.common.key_id),
+            pick(&set, None, es).unwrap().and_then(|k| k.common.key_id),
             Some("sig".to_owned()),
             "the only signing key"
         );
+    }
+
+    const X: &str = "JWzRR_fdnDMHPLNIVQfNGexnocp_jITiCGGfvKc_Vys";
+    const Y: &str = "pj9ia05sum3zKdhMDUXiY3mzbqfX4jjmOWHp6ba6F9c";
+
+    fn set(keys: serde_json::Value) -> JwkSet {
+        serde_json::from_value(serde_json::json!({ "keys": keys })).unwrap()
+    }
+
+    #[test]
+    fn keys_fit_by_kid_family_curve_and_stated_alg() {
+        let rsa =
+            serde_json::json!({"kty": "RSA", "kid": "k", "alg": "RS256", "n": "AQAB", "e": "AQAB"});
+        let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "kid": "k", "x": X, "y": Y});
+        let keys = set(serde_json::json!([rsa, ec]));
+        let kid_of = |alg| pick(&keys, Some("k"), alg).unwrap().map(|k| k.algorithm);
+        assert!(matches!(
+            kid_of(Algorithm::ES256),
+            Some(AlgorithmParameters::EllipticCurve(_))
+        ));
+        assert!(matches!(
+            kid_of(Algorithm::RS256),
+            Some(AlgorithmParameters::RSA(_))
+        ));
+        assert!(
+            kid_of(Algorithm::PS256).is_none(),
+            "the RSA key states RS256"
+        );
+        assert!(kid_of(Algorithm::ES384).is_none(), "a P-256 key");
+        // Two keys for one kid and one algorithm: ambiguous, for that algorithm only.
+        let twins = set(serde_json::json!([ec, ec, rsa]));
+        assert!(matches!(
+            pick(&twins, Some("k"), Algorithm::ES256),
+            Err(JwksError::Ambiguous { count: 2, .. })
+        ));
+        assert!(pick(&twins, Some("k"), Algorithm::RS256).unwrap().is_some());
+        assert!(pick(&twins, None, Algorithm::ES256).unwrap().is_none());
+    }
+
+    #[test]
+    fn unreadable_keys_are_skipped_and_an_unreadable_set_refused() {
+        let raw = |keys| RawSet { keys };
+        let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "kid": "k", "x": X, "y": Y});
+        let mixed = readable(raw(vec![serde_json::json!({"kty": "EC", "kid": 7}), ec])).unwrap();
+        assert_eq!(mixed.keys.len(), 1);
+        assert!(readable(raw(vec![serde_json::json!("garbage")])).is_err());
+        assert!(readable(raw(Vec::new())).unwrap().keys.is_empty());
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! Bearer JWT access-token validation (OAuth 2.1 §5.2, RFC 9068 profile) with `jsonwebtoken`.
 //!
 //! A token is accepted only when every check passes:
+//! - its protected header (read before anything else, at most [`MAX_HEADER_BYTES`]) lists no
+//!   critical extensions: this server understands none, so any `crit` member, even `[]`, is
+//!   refused (RFC 7515 §4.1.11);
 //! - its header names an algorithm on the allow-list (asymmetric only: `none` cannot even be
 //!   parsed, and HMAC algorithms are refused when the validator is built, so a public key can
 //!   never be used as an HMAC secret);
 //! - its `typ`, when present, is `at+jwt`, `application/at+jwt` or `JWT`;
-//! - its `kid` names a key of the issuer's JWKS whose type matches the algorithm (and whose
-//!   `alg`, when the key states one, is the token's);
-//! - the signature verifies; `iss` is the configured issuer; `aud` contains this server's
-//!   canonical resource URI; `exp` is in the future and `nbf` in the past (with leeway);
+//! - its `kid` names exactly one key of the issuer's JWKS that fits the algorithm (its type
+//!   and curve, and its `alg` when the key states one): keys sharing the `kid` but of another
+//!   family are passed over, two fitting keys are an ambiguous key set and refused;
+//! - the signature verifies; `iss` is one string equal to the configured issuer (an array is
+//!   refused); `aud` contains this server's canonical resource URI; `exp` is in the future and
+//!   `nbf` in the past (with leeway);
 //! - it has a `sub`.
 //!
 //! The result is a [`Caller`]: subject, client id, scopes and claims, never the token.
@@ -16,13 +21,18 @@
 use super::TokenValidation;
 use super::jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
 use crate::context::Caller;
+use base64::Engine as _;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
-/// Why a token was refused. Every variant is a `401` with `error="invalid_token"`; the
-/// message is safe to show the client (it never contains the token).
+/// The largest protected header read, in base64url characters.
+pub const MAX_HEADER_BYTES: usize = 2048;
+
+/// Why a token was refused. Over HTTP every variant is a `401` with `error="invalid_token"`,
+/// except [`TokenError::KeysUnavailable`], a `503` (the token could not be checked at all);
+/// the message is safe to show the client (it never contains the token).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
@@ -32,6 +42,12 @@ pub enum TokenError {
     /// The algorithm is not on the allow-list.
     #[error("the token's signing algorithm {0} is not accepted")]
     Algorithm(String),
+    /// The header lists critical extensions (`crit`), none of which this server understands.
+    #[error("the token's header lists critical extensions (crit) this server does not understand")]
+    Critical,
+    /// The issuer's key set holds several keys that fit the token (same `kid`, same algorithm).
+    #[error("{0}")]
+    AmbiguousKey(#[source] JwksError),
     /// The `typ` header is not an access-token type.
     #[error("the token type `{0}` is not an access token")]
     Type(String),
@@ -120,6 +136,9 @@ impl TokenValidator {
     /// # Errors
     /// The reason the token is refused.
     pub async fn validate(&self, token: &str) -> Result<Caller, TokenError> {
+        if protected_header(token)?.contains_key("crit") {
+            return Err(TokenError::Critical);
+        }
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
             return Err(TokenError::Algorithm(format!("{:?}", header.alg)));
@@ -134,9 +153,12 @@ impl TokenValidator {
         }
         let jwk = self
             .keys
-            .key(header.kid.as_deref())
+            .key(header.kid.as_deref(), header.alg)
             .await
-            .map_err(TokenError::KeysUnavailable)?
+            .map_err(|e| match e {
+                JwksError::Ambiguous { .. } => TokenError::AmbiguousKey(e),
+                e => TokenError::KeysUnavailable(e),
+            })?
             .ok_or(TokenError::UnknownKey)?;
         let key = key_for(&jwk, header.alg)?;
         let mut validation = Validation::new(header.alg);
@@ -160,8 +182,26 @@ impl TokenValidator {
                 _ => TokenError::Invalid("rejected".to_owned()),
             }
         })?;
+        if data.claims.get("iss").and_then(Value::as_str) != Some(self.settings.issuer.as_str()) {
+            return Err(TokenError::Invalid(
+                "`iss` must be one string naming the issuer".to_owned(),
+            ));
+        }
         caller_from_claims(data.claims)
     }
+}
+
+/// The protected header of a compact JWS, decoded without trusting it: base64url of a JSON
+/// object, at most [`MAX_HEADER_BYTES`] long.
+fn protected_header(token: &str) -> Result<Map<String, Value>, TokenError> {
+    let (encoded, _) = token.split_once('.').ok_or(TokenError::Malformed)?;
+    if encoded.len() > MAX_HEADER_BYTES {
+        return Err(TokenError::Malformed);
+    }
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
 }
 
 fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, ValidatorConfigError> {
@@ -251,6 +291,34 @@ mod tests {
             parse_algorithms(&["ES256".to_owned()]).unwrap(),
             [Algorithm::ES256]
         );
+    }
+
+    #[test]
+    fn the_protected_header_is_read_bounded_and_crit_is_seen() {
+        let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let token = |h: &str| format!("{}.e30.sig", b64(h));
+        let header = protected_header(&token(r#"{"alg":"ES256","crit":[]}"#)).unwrap();
+        assert!(header.contains_key("crit"));
+        assert!(
+            !protected_header(&token(r#"{"alg":"ES256"}"#))
+                .unwrap()
+                .contains_key("crit")
+        );
+        for bad in [
+            token("[1]"),
+            token("{"),
+            "no-dots".to_owned(),
+            "%%%.e30.sig".to_owned(),
+            token(&format!(
+                r#"{{"alg":"ES256","x":"{}"}}"#,
+                "a".repeat(MAX_HEADER_BYTES)
+            )),
+        ] {
+            assert!(
+                matches!(protected_header(&bad), Err(TokenError::Malformed)),
+                "{bad:.40}"
+            );
+        }
     }
 
     #[test]

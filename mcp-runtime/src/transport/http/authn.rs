@@ -4,6 +4,7 @@
 use super::refusal::Refusal;
 use super::reply::ChallengeHint;
 use super::server::App;
+use crate::auth::TokenError;
 use crate::context::Caller;
 use crate::jsonrpc::RequestId;
 use axum::Json;
@@ -55,25 +56,64 @@ impl App {
         let Some(validator) = &self.validator else {
             return Ok(self.anonymous.clone());
         };
+        let malformed = |why: &'static str| Refusal::InvalidAuthRequest {
+            id: id.cloned(),
+            why,
+            hint: self.hint(Vec::new(), false),
+        };
         if query_has_token(uri) {
-            return Err(Refusal::TokenInQuery {
-                id: id.cloned(),
-                hint: self.hint(Vec::new(), false),
-            });
+            return Err(malformed(
+                "access tokens are not accepted in the query string; use the Authorization header",
+            ));
         }
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
             return Err(Refusal::TokenRequired {
                 id: id.cloned(),
                 hint: self.hint(scopes(), false),
             });
         };
-        let Some(token) = bearer_token(value.to_str().ok()) else {
-            return Err(Refusal::NotBearer {
+        if values.next().is_some() {
+            return Err(malformed("send exactly one Authorization header"));
+        }
+        let token = match credentials(value.to_str().ok()) {
+            Credentials::Bearer(token) => token,
+            Credentials::OtherScheme => {
+                // No bearer credentials at all: a plain challenge (RFC 6750 §3.1).
+                return Err(Refusal::NotBearer {
+                    hint: self.hint(scopes(), false),
+                });
+            }
+            Credentials::Malformed => {
+                return Err(malformed(
+                    "the Authorization header must be `Bearer <token>` in visible ASCII",
+                ));
+            }
+        };
+        if token.len() > self.max_token_bytes {
+            tracing::info!(
+                bytes = token.len(),
+                limit = self.max_token_bytes,
+                "refusing an oversized bearer token"
+            );
+            return Err(Refusal::TokenRejected {
+                id: id.cloned(),
+                reason: format!(
+                    "the access token is longer than {} bytes",
+                    self.max_token_bytes
+                ),
                 hint: self.hint(scopes(), true),
             });
-        };
+        }
         match validator.validate(token).await {
             Ok(caller) => Ok(Arc::new(caller)),
+            Err(TokenError::KeysUnavailable(why)) => {
+                tracing::warn!(reason = %why, "cannot verify bearer tokens: the issuer's signing keys are unavailable");
+                Err(Refusal::KeysUnavailable {
+                    id: id.cloned(),
+                    retry_after: self.keys_retry_after,
+                })
+            }
             Err(why) => {
                 tracing::info!(reason = %why, "refusing a bearer token");
                 Err(Refusal::TokenRejected {
@@ -84,6 +124,28 @@ impl App {
             }
         }
     }
+}
+
+/// What an `Authorization` value holds.
+#[derive(Debug, PartialEq, Eq)]
+enum Credentials<'a> {
+    /// `Bearer <token>` (scheme case-insensitive).
+    Bearer(&'a str),
+    /// Another scheme (`Basic …`, `Digest …`): no bearer credentials.
+    OtherScheme,
+    /// Not visible ASCII, or `Bearer` without a token.
+    Malformed,
+}
+
+fn credentials(value: Option<&str>) -> Credentials<'_> {
+    let Some(value) = value else {
+        return Credentials::Malformed;
+    };
+    let scheme = value.split_once(' ').map_or(value, |(scheme, _)| scheme);
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Credentials::OtherScheme;
+    }
+    bearer_token(Some(value)).map_or(Credentials::Malformed, Credentials::Bearer)
 }
 
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
@@ -116,5 +178,15 @@ mod tests {
         assert_eq!(bearer_token(Some("Basic abc")), None);
         assert_eq!(bearer_token(Some("Bearer ")), None);
         assert_eq!(bearer_token(None), None);
+    }
+
+    #[test]
+    fn credentials_tell_other_schemes_from_malformed_bearer() {
+        assert_eq!(credentials(Some("Bearer abc")), Credentials::Bearer("abc"));
+        assert_eq!(credentials(Some("Basic YTpi")), Credentials::OtherScheme);
+        assert_eq!(credentials(Some("Negotiate")), Credentials::OtherScheme);
+        assert_eq!(credentials(Some("Bearer")), Credentials::Malformed);
+        assert_eq!(credentials(Some("Bearer   ")), Credentials::Malformed);
+        assert_eq!(credentials(None), Credentials::Malformed);
     }
 }

@@ -23,6 +23,20 @@ pub struct HttpConfig {
     pub jwks: JwksSettings,
     /// Scopes of the anonymous caller when `auth` is `None` (default: none).
     pub anonymous_scopes: Vec<String>,
+    /// The longest accepted bearer token, in bytes (default 8 KiB). A longer token is refused
+    /// with `401` and `error="invalid_token"` before any decoding or key lookup.
+    pub max_token_bytes: usize,
+    /// Which scopes the protected resource metadata lists in `scopes_supported` (default:
+    /// [`AdvertisedScopes::Baseline`], the minimal set a client needs to start).
+    pub scopes_supported: AdvertisedScopes,
+    /// Browser origins allowed to call the endpoint cross-origin (CORS), as exact
+    /// `scheme://host[:port]` values; empty (the default) allows none. Each must also be
+    /// admitted by [`HttpConfig::allowed_origins`], which is checked first. Preflights are
+    /// answered without authentication; allowed methods are `POST`, `GET`, `DELETE` and
+    /// `OPTIONS`, allowed request headers `Authorization`, `Content-Type`,
+    /// `MCP-Protocol-Version`, `Mcp-Session-Id`, `Mcp-Method`, `Mcp-Name` and
+    /// `Last-Event-ID`, and `Mcp-Session-Id` and `WWW-Authenticate` are exposed to scripts.
+    pub cors_allowed_origins: Vec<String>,
     /// Accepted `Host` header values: a host name (any port) or `host:port`. Empty accepts any
     /// host. Default: `localhost`, `127.0.0.1`, `[::1]` and the host of
     /// [`HttpConfig::resource`].
@@ -68,6 +82,9 @@ impl HttpConfig {
             auth: None,
             jwks: JwksSettings::default(),
             anonymous_scopes: Vec::new(),
+            max_token_bytes: 8 * 1024,
+            scopes_supported: AdvertisedScopes::default(),
+            cors_allowed_origins: Vec::new(),
             allowed_hosts,
             allowed_origins,
             max_body_bytes: 4 * 1024 * 1024,
@@ -83,6 +100,22 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self::new("http://127.0.0.1:8080/mcp")
     }
+}
+
+/// Which scopes the RFC 9728 metadata advertises in `scopes_supported`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdvertisedScopes {
+    /// The minimal baseline needed to start: the same scopes a `401` challenge asks for when a
+    /// request names no tool (`Server::baseline_scopes`). Clients get the rest through the
+    /// per-call `403 insufficient_scope` challenges, as the 2026-07-28 authorization rules
+    /// ask. The default.
+    #[default]
+    Baseline,
+    /// Every scope a tool, resource or prompt declares.
+    AllDeclared,
+    /// Exactly these scopes.
+    List(Vec<String>),
 }
 
 const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "[::1]"];

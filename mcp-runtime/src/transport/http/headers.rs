@@ -234,4 +234,113 @@ mod tests {
         ];
         assert_eq!(code(&headers(&v999), &request("v999.0.0")), Ok(()));
     }
+
+    /// Arbitrary header values (any bytes a `HeaderValue` can hold) and arbitrary requests
+    /// through every check: never a panic; a refusal is always `-32020` or `-32602`, `400`.
+    #[test]
+    fn arbitrary_headers_and_requests_get_typed_errors() {
+        use proptest::collection::{btree_map, vec};
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        let names = [PROTOCOL_VERSION, METHOD, NAME, SESSION_ID];
+        let value = prop_oneof![
+            proptest::sample::select(vec![
+                "2026-07-28",
+                "2025-11-25",
+                "2025-03-26",
+                "tools/call",
+                "t",
+                "=?base64?dA==?=",
+                "=?base64?***?=",
+                "=?base64?/w==?=",
+                "",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            vec(prop_oneof![0x20u8..0x7f, 0x80u8..=0xff, Just(b'\t')], 0..24),
+        ];
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            "[a-z/0-9.-]{0,12}".prop_map(Value::String),
+            Just(json!("2026-07-28")),
+            Just(json!("t")),
+            Just(json!({})),
+        ];
+        let meta = btree_map(
+            proptest::sample::select(vec![
+                "io.modelcontextprotocol/protocolVersion",
+                "io.modelcontextprotocol/clientCapabilities",
+                "io.modelcontextprotocol/clientInfo",
+                "other",
+            ]),
+            scalar.clone(),
+            0..4,
+        )
+        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
+        let params = (
+            prop::option::of(prop_oneof![meta, scalar.clone()]),
+            prop::option::of(scalar.clone()),
+            prop::option::of(scalar),
+        )
+            .prop_map(|(meta, name, uri)| {
+                let mut p = serde_json::Map::new();
+                for (k, v) in [("_meta", meta), ("name", name), ("uri", uri)] {
+                    if let Some(v) = v {
+                        p.insert(k.to_owned(), v);
+                    }
+                }
+                p
+            });
+        let method = proptest::sample::select(vec![
+            "tools/call",
+            "prompts/get",
+            "resources/read",
+            "tools/list",
+            "initialize",
+            "x",
+        ]);
+        let strategy = (
+            vec((proptest::sample::select(names.to_vec()), value), 0..6),
+            method,
+            params,
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 3000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(pairs, method, params)| {
+                let mut h = HeaderMap::new();
+                for (name, bytes) in &pairs {
+                    if let Ok(v) = HeaderValue::from_bytes(bytes) {
+                        h.append(*name, v);
+                    }
+                }
+                let request = Request {
+                    id: crate::jsonrpc::RequestId::Number(1),
+                    method: method.to_owned(),
+                    params,
+                };
+                let body = json!({"jsonrpc": "2.0", "id": 1, "method": method,
+                    "params": Value::Object(request.params.clone())});
+                let _ = detect_era(&h, &body);
+                let _ = detect_era(&h, &json!([body]));
+                let _ = check_legacy_version(&h);
+                let _ = names_legacy_version(&h);
+                for (name, _) in &pairs {
+                    let _ = text(&h, name);
+                }
+                if let Err(e) = check_modern(&h, &request) {
+                    prop_assert!(matches!(e.code(), -32020 | -32602), "{e:?}");
+                    prop_assert_eq!(e.http_status(), 400);
+                }
+                for (_, bytes) in &pairs {
+                    let _ = decode_value(&String::from_utf8_lossy(bytes));
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }

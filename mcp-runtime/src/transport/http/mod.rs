@@ -27,21 +27,36 @@
 //! with `notifications/cancelled` (which reaches the session's in-flight request).
 //!
 //! # Authentication
-//! With [`HttpConfig::auth`] set, every request to the endpoint needs
-//! `Authorization: Bearer <JWT>`, validated by [`TokenValidator`](crate::auth::TokenValidator) (issuer, audience = this
-//! server's resource URI, expiry, signature against the issuer's JWKS). Refusals:
-//! `401` + `WWW-Authenticate: Bearer resource_metadata="…", scope="…"` (with
-//! `error="invalid_token"` when a token was presented); a policy denial is `403` with
-//! `error="insufficient_scope"` and every scope the call needs; a rate limit is `429` with
-//! `Retry-After`. Tokens in the query string are refused. The RFC 9728 metadata is served at
-//! `/.well-known/oauth-protected-resource` and its path-suffixed form. Handlers receive the
-//! validated [`Caller`](crate::Caller), never the token.
+//! With [`HttpConfig::auth`] set, every request to the endpoint needs exactly one
+//! `Authorization: Bearer <JWT>`, validated by [`TokenValidator`](crate::auth::TokenValidator)
+//! (issuer, audience = this server's resource URI, expiry, signature against the issuer's
+//! JWKS). Refusals (RFC 6750 §3.1):
+//! - no bearer credentials (no header, or another scheme such as `Basic`): `401` +
+//!   `WWW-Authenticate: Bearer resource_metadata="…", scope="…"`, with no error code;
+//! - a token that fails validation, or is longer than [`HttpConfig::max_token_bytes`]
+//!   (refused before any decoding): `401` with `error="invalid_token"`;
+//! - a malformed request (a token in the query string, several `Authorization` headers, an
+//!   unreadable one): `400` with `error="invalid_request"`;
+//! - the issuer's signing keys cannot be fetched: `503` with `Retry-After` (fail closed: no
+//!   token is accepted meanwhile; the next fetch is tried once the refresh interval allows);
+//! - a policy denial: `403` with `error="insufficient_scope"` and every scope the call needs;
+//!   a rate limit: `429` with `Retry-After`.
+//!
+//! The RFC 9728 metadata is served at `/.well-known/oauth-protected-resource` and its
+//! path-suffixed form; its `scopes_supported` is the baseline by default
+//! ([`HttpConfig::scopes_supported`]). Handlers receive the validated
+//! [`Caller`](crate::Caller), never the token. A legacy session belongs to the issuer,
+//! subject and client of the token that opened it.
+//!
+//! # Cross-origin (browser) clients
+//! Deny by default: [`HttpConfig::cors_allowed_origins`] lists the origins allowed to call
+//! cross-origin. Preflights are answered without authentication, after the `Origin` check.
 //!
 //! # Where things are
 //! [`HttpConfig`] and [`HttpError`] in `config`; the router, its layers and graceful shutdown
 //! in `server`; the `Host`/`Origin` check in `origin`; bearer tokens in `authn`; `POST` in
-//! `post`; `GET` and `DELETE` in `stream`; legacy sessions in `session`; every refusal the
-//! transport makes in `refusal`; JSON and SSE answers in `reply`.
+//! `post`; `GET` and `DELETE` in `stream`; legacy sessions in `session`; CORS in `cors`;
+//! every refusal the transport makes in `refusal`; JSON and SSE answers in `reply`.
 //!
 //! # Layers (outermost first)
 //! 1. `SetSensitiveRequestHeadersLayer` marks `Authorization` and `Cookie` sensitive, so
@@ -51,7 +66,8 @@
 //! 4. `TimeoutLayer` answers `408` when no response has started within
 //!    [`HttpConfig::request_timeout`] (an SSE stream counts as started);
 //! 5. `RequestBodyLimitLayer` answers `413` above [`HttpConfig::max_body_bytes`];
-//! 6. the `Host` / `Origin` check (`403`, against DNS rebinding), before any handler.
+//! 6. the `Host` / `Origin` check (`403`, against DNS rebinding), before any handler;
+//! 7. CORS (when origins are configured): preflights are answered here.
 //!
 //! # Example
 //! ```no_run
@@ -67,6 +83,7 @@
 
 mod authn;
 mod config;
+mod cors;
 mod headers;
 mod origin;
 mod post;
@@ -76,5 +93,5 @@ mod server;
 mod session;
 mod stream;
 
-pub use config::{HttpConfig, HttpError};
+pub use config::{AdvertisedScopes, HttpConfig, HttpError};
 pub use server::{router, serve_http, serve_listener, shutdown_signal};

@@ -5,6 +5,7 @@ use super::headers;
 use super::refusal::Refusal;
 use super::reply::{self, ChallengeHint, Drive, Outcome};
 use super::server::App;
+use super::session::Owner;
 use crate::context::Caller;
 use crate::jsonrpc::{Incoming, RequestId, success_response};
 use crate::protocol::{Era, RequestScope};
@@ -159,10 +160,10 @@ async fn initialize(
             });
         }
     };
-    let subject = app.validator.as_ref().map(|_| caller.subject().to_owned());
+    let owner = app.validator.as_ref().map(|_| Owner::of(&caller));
     let session = app
         .sessions
-        .create(subject)
+        .create(owner)
         .map_err(|_full| Refusal::TooManySessions)?;
     let scope = RequestScope {
         connection: Some(session.connection.clone()),

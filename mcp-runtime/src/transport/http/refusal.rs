@@ -11,6 +11,7 @@ use crate::jsonrpc::{ErrorObject, Rejected, RequestId, codes, error_response, pa
 use crate::protocol::LEGACY_VERSIONS;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 
 /// Why the transport refuses a request before (or instead of) answering it.
 #[derive(Debug)]
@@ -19,10 +20,14 @@ pub(crate) enum Refusal {
     ForbiddenHost,
     /// The `Origin` header is not in `HttpConfig::allowed_origins`: `403`.
     ForbiddenOrigin,
-    /// An access token was sent in the query string: `400`.
-    TokenInQuery {
+    /// A malformed authorization request (RFC 6750 §3.1 `invalid_request`): a token in the
+    /// query string, several `Authorization` headers, or an unreadable one: `400` with
+    /// `WWW-Authenticate: Bearer error="invalid_request"`.
+    InvalidAuthRequest {
         /// The request's id, when the body could be read.
         id: Option<RequestId>,
+        /// What is wrong, for the client.
+        why: &'static str,
         /// What the challenge names.
         hint: ChallengeHint,
     },
@@ -33,7 +38,8 @@ pub(crate) enum Refusal {
         /// What the challenge names.
         hint: ChallengeHint,
     },
-    /// `Authorization` is not `Bearer <token>`: `401` with `error="invalid_token"`.
+    /// `Authorization` carries another scheme (`Basic`, …): no bearer credentials, so `401`
+    /// with a challenge and no error code (RFC 6750 §3.1).
     NotBearer {
         /// What the challenge names.
         hint: ChallengeHint,
@@ -46,6 +52,14 @@ pub(crate) enum Refusal {
         reason: String,
         /// What the challenge names.
         hint: ChallengeHint,
+    },
+    /// The issuer's signing keys cannot be had (key set down, slow or unreadable), so no token
+    /// can be verified: `503` with `Retry-After`. Nothing is accepted meanwhile (fail closed).
+    KeysUnavailable {
+        /// The request's id, when the body could be read.
+        id: Option<RequestId>,
+        /// When the keys will next be fetched.
+        retry_after: Duration,
     },
     /// The body is not JSON: `400` with `-32700`.
     Unparsable(serde_json::Error),
@@ -75,7 +89,7 @@ pub(crate) enum Refusal {
     InvalidSessionId,
     /// The session ended or never existed: `404`.
     UnknownSession,
-    /// The session belongs to another subject's token: `403`.
+    /// The session belongs to another caller (issuer, subject or client): `403`.
     SessionNotOwned,
     /// The session table is full: `503` with `Retry-After`.
     TooManySessions,
@@ -96,13 +110,8 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         use StatusCode as S;
         let (status, code, message) = match self {
-            Self::TokenInQuery { id, hint } => {
-                let why = "access tokens are not accepted in the query string; use the Authorization header";
-                return reply::error(
-                    id.as_ref(),
-                    &McpError::InvalidRequest(why.to_owned()),
-                    &hint,
-                );
+            Self::InvalidAuthRequest { id, why, hint } => {
+                return reply::invalid_auth_request(id.as_ref(), why, &hint);
             }
             Self::TokenRequired { id, hint } => {
                 let why = "a bearer token is required".to_owned();
@@ -114,6 +123,18 @@ impl IntoResponse for Refusal {
             }
             Self::TokenRejected { id, reason, hint } => {
                 return reply::error(id.as_ref(), &McpError::Unauthorized(reason), &hint);
+            }
+            Self::KeysUnavailable { id, retry_after } => {
+                let why = "Service Unavailable: the issuer's signing keys cannot be fetched, so no token can be verified; retry later";
+                let mut response = reply::json(
+                    S::SERVICE_UNAVAILABLE,
+                    &error_response(id.as_ref(), &ErrorObject::new(codes::INTERNAL_ERROR, why)),
+                );
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs().max(1)),
+                );
+                return response;
             }
             Self::HeaderRules { id, error, hint } => {
                 return reply::error(Some(&id), &error, &hint);
@@ -175,7 +196,8 @@ impl IntoResponse for Refusal {
             Self::SessionNotOwned => (
                 S::FORBIDDEN,
                 codes::INVALID_REQUEST,
-                "Forbidden: this session belongs to another subject".to_owned(),
+                "Forbidden: this session belongs to another caller (issuer, subject or client)"
+                    .to_owned(),
             ),
             Self::TooManySessions => {
                 let mut response = refuse(

@@ -72,6 +72,25 @@ pub(crate) fn error(id: Option<&RequestId>, error: &McpError, hint: &ChallengeHi
     response
 }
 
+/// `400` for a malformed authorization request (RFC 6750 §3.1): a JSON-RPC
+/// `Invalid Request` error and `WWW-Authenticate: Bearer …, error="invalid_request"`.
+pub(crate) fn invalid_auth_request(
+    id: Option<&RequestId>,
+    why: &str,
+    hint: &ChallengeHint,
+) -> Response {
+    let mut response = error(id, &McpError::InvalidRequest(why.to_owned()), hint);
+    if let Some(url) = &hint.metadata_url {
+        let c = Challenge::new(url.clone())
+            .error("invalid_request")
+            .description(why);
+        if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    response
+}
+
 /// A JSON body with `status`.
 pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

@@ -1,9 +1,9 @@
 //! Assembling and serving the transport: the shared state, the router and its layers, the
 //! listener, and graceful shutdown.
 
-use super::config::{HttpConfig, HttpError};
+use super::config::{AdvertisedScopes, HttpConfig, HttpError};
 use super::session::Sessions;
-use super::{authn, origin, post, stream};
+use super::{authn, cors, origin, post, stream};
 use crate::auth::TokenValidator;
 use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_url};
 use crate::context::Caller;
@@ -30,6 +30,11 @@ pub(super) struct App {
     pub(super) metadata_url: Option<String>,
     pub(super) metadata: Option<ProtectedResourceMetadata>,
     pub(super) anonymous: Arc<Caller>,
+    /// The longest accepted bearer token ([`HttpConfig::max_token_bytes`]).
+    pub(super) max_token_bytes: usize,
+    /// The `Retry-After` of a `503` while the signing keys are unavailable: the time until
+    /// the next fetch may be tried.
+    pub(super) keys_retry_after: std::time::Duration,
     pub(super) sessions: Sessions,
     pub(super) allowed_hosts: Vec<String>,
     pub(super) allowed_origins: Vec<String>,
@@ -83,8 +88,14 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
         } else {
             a.authorization_servers.clone()
         };
-        ProtectedResourceMetadata::new(config.resource.clone(), servers, server.declared_scopes())
+        let scopes = match &config.scopes_supported {
+            AdvertisedScopes::Baseline => server.baseline_scopes(),
+            AdvertisedScopes::AllDeclared => server.declared_scopes(),
+            AdvertisedScopes::List(scopes) => scopes.clone(),
+        };
+        ProtectedResourceMetadata::new(config.resource.clone(), servers, scopes)
     });
+    let cors = cors::layer(config)?;
     let app = Arc::new(App {
         validator,
         metadata_url: metadata.as_ref().map(|_| metadata_url(&config.resource)),
@@ -93,6 +104,8 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
             "anonymous",
             config.anonymous_scopes.iter().cloned(),
         )),
+        max_token_bytes: config.max_token_bytes,
+        keys_retry_after: config.jwks.min_refresh_interval,
         sessions: Sessions::new(config.max_sessions, config.session_idle_timeout),
         allowed_hosts: config.allowed_hosts.clone(),
         allowed_origins: config.allowed_origins.clone(),
@@ -111,6 +124,11 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
         for path in metadata_paths(&config.resource) {
             routes = routes.route(&path, get(authn::protected_resource_metadata));
         }
+    }
+    // Preflights are answered inside the Host / Origin check and before any handler (so
+    // without authentication).
+    if let Some(cors) = cors {
+        routes = routes.layer(cors);
     }
     let router = routes
         .layer(axum::middleware::from_fn_with_state(

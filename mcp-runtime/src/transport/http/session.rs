@@ -1,9 +1,10 @@
-//! Legacy (handshake-era) HTTP sessions: minted by `initialize`, bound to the subject that
-//! created them, bounded in number, and expired when idle.
+//! Legacy (handshake-era) HTTP sessions: minted by `initialize`, bound to the caller that
+//! created them (issuer, subject and client), bounded in number, and expired when idle.
 //!
 //! A session only carries protocol state (negotiated version, log level, requests in flight).
 //! It never authenticates: every request still presents and validates its own token, and a
-//! token for another subject is refused on the session.
+//! token that differs from the creator's in issuer, subject or client (`client_id` / `azp`)
+//! is refused on the session.
 
 use super::headers;
 use super::refusal::Refusal;
@@ -15,13 +16,41 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// Who a session belongs to: the identity of the token that created it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Owner {
+    issuer: Option<String>,
+    subject: String,
+    client_id: Option<String>,
+    azp: Option<String>,
+}
+
+impl Owner {
+    /// The owner `caller` would be: its token's `iss`, `sub`, `client_id` and `azp`.
+    pub(crate) fn of(caller: &Caller) -> Self {
+        let claim = |name: &str| {
+            caller
+                .claims()
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        Self {
+            issuer: claim("iss"),
+            subject: caller.subject().to_owned(),
+            client_id: claim("client_id"),
+            azp: claim("azp"),
+        }
+    }
+}
+
 /// One legacy session.
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) id: String,
     pub(crate) connection: Arc<Connection>,
-    /// The subject whose token created the session (`None`: no authentication configured).
-    pub(crate) subject: Option<String>,
+    /// The caller whose token created the session (`None`: no authentication configured).
+    pub(crate) owner: Option<Owner>,
     last_seen: Mutex<Instant>,
     /// Cancelled when the session ends (DELETE, expiry); ends its GET stream.
     pub(crate) closed: CancellationToken,
@@ -97,8 +126,8 @@ impl Sessions {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Mints a session for `subject` with a fresh random id.
-    pub(crate) fn create(&self, subject: Option<String>) -> Result<Arc<Session>, Full> {
+    /// Mints a session for `owner` with a fresh random id.
+    pub(crate) fn create(&self, owner: Option<Owner>) -> Result<Arc<Session>, Full> {
         self.expire_idle();
         let mut map = self.lock();
         if map.len() >= self.max {
@@ -108,7 +137,7 @@ impl Sessions {
         let session = Arc::new(Session {
             id: id.clone(),
             connection: Arc::new(Connection::new()),
-            subject,
+            owner,
             last_seen: Mutex::new(Instant::now()),
             closed: CancellationToken::new(),
             get_stream_open: Mutex::new(false),
@@ -126,7 +155,8 @@ impl Sessions {
     }
 
     /// The session a legacy request names in `Mcp-Session-Id`, or why it may not use one.
-    /// With authentication on (`authenticated`), the caller must be the session's subject.
+    /// With authentication on (`authenticated`), the caller must be the session's owner: the
+    /// same issuer, subject and client.
     pub(crate) fn for_request(
         &self,
         headers: &HeaderMap,
@@ -143,10 +173,10 @@ impl Sessions {
             Err(()) => return Err(Refusal::InvalidSessionId),
         };
         let session = self.get(id).ok_or(Refusal::UnknownSession)?;
-        if authenticated && session.subject.as_deref() != Some(caller.subject()) {
+        if authenticated && session.owner.as_ref() != Some(&Owner::of(caller)) {
             tracing::warn!(
                 session = session.connection.id(),
-                "refusing a session request made with another subject's token"
+                "refusing a session request made with another caller's token (issuer, subject or client differ)"
             );
             return Err(Refusal::SessionNotOwned);
         }
@@ -218,7 +248,8 @@ mod tests {
     #[test]
     fn the_table_is_bounded_and_sessions_end() {
         let sessions = Sessions::new(2, Duration::from_secs(3600));
-        let one = sessions.create(Some("alice".into())).unwrap();
+        let alice = Caller::from_token("alice", None, Vec::<String>::new(), Default::default());
+        let one = sessions.create(Some(Owner::of(&alice))).unwrap();
         let _two = sessions.create(None).unwrap();
         assert!(sessions.create(None).is_err());
         assert!(sessions.get(&one.id).is_some());
@@ -227,6 +258,52 @@ mod tests {
         assert!(sessions.get(&one.id).is_none());
         assert!(!sessions.remove(&one.id));
         assert!(sessions.create(None).is_ok());
+    }
+
+    fn token_caller(iss: &str, sub: &str, client_id: Option<&str>, azp: Option<&str>) -> Caller {
+        let mut claims = serde_json::Map::new();
+        claims.insert("iss".into(), iss.into());
+        if let Some(c) = client_id {
+            claims.insert("client_id".into(), c.into());
+        }
+        if let Some(a) = azp {
+            claims.insert("azp".into(), a.into());
+        }
+        Caller::from_token(
+            sub,
+            client_id.or(azp).map(str::to_owned),
+            Vec::<String>::new(),
+            claims,
+        )
+    }
+
+    #[test]
+    fn sessions_are_bound_to_issuer_subject_and_client() {
+        let sessions = Sessions::new(10, Duration::from_secs(3600));
+        let creator = token_caller("https://a", "alice", Some("app"), None);
+        let session = sessions.create(Some(Owner::of(&creator))).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(headers::SESSION_ID, session.id.parse().unwrap());
+        let outcome = |caller: &Caller| {
+            sessions
+                .for_request(&headers, caller, true)
+                .map(|_| ())
+                .map_err(|r| format!("{r:?}"))
+        };
+        assert_eq!(outcome(&creator), Ok(()));
+        for other in [
+            token_caller("https://b", "alice", Some("app"), None),
+            token_caller("https://a", "bob", Some("app"), None),
+            token_caller("https://a", "alice", Some("other-app"), None),
+            token_caller("https://a", "alice", Some("app"), Some("other-app")),
+            token_caller("https://a", "alice", None, None),
+        ] {
+            assert_eq!(
+                outcome(&other),
+                Err("SessionNotOwned".to_owned()),
+                "{other:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,147 @@
+//! `serve` of the real `technova` binary: the deployment is validated before the application
+//! is built (a bad policy leaves no database file), and every reload that changes a setting
+//! only a restart applies says so, naming the setting.
+
+use e2e::{StdioPeer, root_policy, technova};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("technova-serve-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs `technova serve --policy <policy> [args]` with stdin closed and the order book at
+/// `db`; returns the exit code and stderr.
+fn serve_once(policy: &Path, db: &Path, args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = Command::new(technova());
+    cmd.args(["serve", "--policy", policy.to_str().unwrap()])
+        .args(args)
+        .env(e2e::TECHNOVA_DB, db)
+        .env_remove("MCP_ENV")
+        .current_dir(e2e::workspace_root())
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run technova");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Defect 10: a policy that does not validate stops `serve` before the application is built
+/// for serving, so TechNova's order database is never created; a good policy does create it.
+#[test]
+fn a_bad_policy_creates_no_database() {
+    let dir = scratch_dir("order");
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        shipped.replace("[tools.cancel_order]", "[tools.cancel_ordr]"),
+    )
+    .unwrap();
+    let db = dir.join("orders.db");
+    let (code, stderr) = serve_once(&bad, &db, &["--transport", "stdio"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unknown tool `cancel_ordr`"), "{stderr}");
+    assert!(!db.exists(), "no database file for a refused policy");
+
+    // A stdio identity that cannot be established stops it too, before any side effect.
+    let desk = dir.join("desk.toml");
+    std::fs::write(
+        &desk,
+        format!(
+            "{shipped}\n[env.desk]\ntransport = \"stdio\"\nresource = \"https://desk.example/mcp\"\ntoken_env = \"DESK_TOKEN\"\nauth.issuer = \"{}\"\nauth.jwks = \"file://{}\"\n",
+            e2e::DEV_ISSUER,
+            e2e::dev_jwks().display()
+        ),
+    )
+    .unwrap();
+    let (code, stderr) = serve_once(&desk, &db, &["--env", "desk"], &[("DESK_TOKEN", "x.y.z")]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(!db.exists(), "no database file for a refused identity");
+
+    // The shipped policy serves (stdin is closed at once) and creates the order book.
+    let good = dir.join("good.toml");
+    std::fs::write(&good, &shipped).unwrap();
+    let (code, stderr) = serve_once(&good, &db, &["--transport", "stdio"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(db.exists(), "serving opens the order book");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Polls `peer`'s stderr until `count` lines contain every needle; fails after the timeout.
+async fn until_lines(peer: &StdioPeer, needles: &[&str], count: usize) -> String {
+    let deadline = Instant::now() + e2e::TIMEOUT;
+    loop {
+        let stderr = peer.stderr();
+        let n = stderr
+            .lines()
+            .filter(|l| needles.iter().all(|n| l.contains(n)))
+            .count();
+        if n >= count {
+            return stderr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {count} line(s) with {needles:?}:\n{stderr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Defect 9: each reload that changes a setting read only at start-up (here the issuer)
+/// warns, naming the setting and asking for a restart — not only the first such reload.
+#[tokio::test]
+async fn every_reload_that_needs_a_restart_says_so() {
+    let dir = scratch_dir("reload");
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, &shipped).unwrap();
+    let port = e2e::free_port().to_string();
+    let bind = format!("127.0.0.1:{port}");
+    let peer = StdioPeer::spawn(
+        &technova(),
+        &[
+            "serve",
+            "--policy",
+            path.to_str().unwrap(),
+            "--env",
+            "dev",
+            "--transport",
+            "http",
+            "--bind",
+            &bind,
+        ],
+        &[(e2e::TECHNOVA_DB, ":memory:"), ("RUST_LOG", "info")],
+    );
+    until_lines(&peer, &["serving MCP over Streamable HTTP"], 1).await;
+
+    let moved = shipped.replace(
+        r#"auth.issuer = "${OIDC_ISSUER:-https://dev-issuer.technova.invalid}""#,
+        r#"auth.issuer = "https://moved-issuer.example""#,
+    );
+    assert_ne!(moved, shipped);
+    std::fs::write(&path, &moved).unwrap();
+    until_lines(&peer, &["`auth.issuer`", "restart"], 1).await;
+
+    // A second reload that keeps the moved issuer: still not in force, so it warns again.
+    std::fs::write(&path, format!("{moved}\n# touched\n")).unwrap();
+    let stderr = until_lines(&peer, &["`auth.issuer`", "restart"], 2).await;
+    assert!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("policy reloaded"))
+            .count()
+            >= 2,
+        "{stderr}"
+    );
+    drop(peer);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
