@@ -128,7 +128,7 @@ async fn test_streaming_elicitation(ctx: &ToolContext) -> String {
 }
 
 /// Needs the client's `sampling` capability: a client that did not declare it is refused
-/// with `-32021` before this runs (this server never sends sampling requests itself).
+/// with `-32021` before this runs (the handler itself asks nothing).
 fn test_missing_capability() -> Result<Tool, RegistryError> {
     Tool::builder("test_missing_capability")
         .description("Requires the client's sampling capability; refused without it.")
