@@ -111,12 +111,12 @@ async fn run_suite(revision: &str, min_passed: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_2025_11_25_legacy_era() {
-    run_suite("2025-11-25", 68).await;
+    run_suite("2025-11-25", 80).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_2026_07_28_modern_era() {
-    run_suite("2026-07-28", 130).await;
+    run_suite("2026-07-28", 150).await;
 }
 
 #[test]
