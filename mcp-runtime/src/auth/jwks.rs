@@ -9,11 +9,15 @@
 //!   of forged `kid`s cannot turn the server into a load generator against the issuer.
 //! - When no keys can be had, validation fails: the server never accepts a token it could not
 //!   verify (fail closed).
+//! - Each fetched set is decoded once ([`super::keys`]); a fetch that brings different keys
+//!   starts a new *generation*, which empties the validated-token cache.
 
+use super::keys::{KeySet, VerifyingKey};
+use arc_swap::ArcSwapOption;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -101,11 +105,6 @@ pub enum JwksError {
     RateLimited,
 }
 
-struct Cached {
-    keys: Arc<JwkSet>,
-    fetched: Instant,
-}
-
 /// What only a refresh touches (held across the fetch, so one refresh runs at a time).
 #[derive(Default)]
 struct Refresh {
@@ -118,8 +117,8 @@ pub struct JwksCache {
     source: JwksSource,
     settings: JwksSettings,
     client: reqwest::Client,
-    /// The keys in use; read on every validation without waiting for a refresh.
-    cached: RwLock<Option<Cached>>,
+    /// The keys in use; read on every validation without waiting for a refresh or a lock.
+    cached: ArcSwapOption<KeySet>,
     refresh: Mutex<Refresh>,
 }
 
@@ -160,7 +159,7 @@ impl JwksCache {
             source,
             settings,
             client,
-            cached: RwLock::new(None),
+            cached: ArcSwapOption::empty(),
             refresh: Mutex::new(Refresh::default()),
         })
     }
@@ -172,6 +171,34 @@ impl JwksCache {
     /// # Errors
     /// No keys could be obtained at all.
     pub async fn key(&self, kid: Option<&str>) -> Result<Option<Jwk>, JwksError> {
+        Ok(self
+            .verifying_key(kid)
+            .await?
+            .map(|(key, _)| key.jwk().clone()))
+    }
+
+    /// The generation of the key set in use, when it is younger than
+    /// [`JwksSettings::max_age`]. Generations only grow; a new one means the keys changed.
+    pub fn fresh_generation(&self) -> Option<u64> {
+        let keys = self.cached.load();
+        let keys = keys.as_ref()?;
+        (keys.fetched.elapsed() < self.settings.max_age).then_some(keys.generation)
+    }
+
+    /// The generation of the key set in use, however old; `None` before the first fetch.
+    pub fn generation(&self) -> Option<u64> {
+        self.cached.load().as_ref().map(|keys| keys.generation)
+    }
+
+    /// Like [`JwksCache::key`], with the key decoded once per fetch, and the generation of the
+    /// key set it came from.
+    ///
+    /// # Errors
+    /// No keys could be obtained at all.
+    pub async fn verifying_key(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<Option<(Arc<VerifyingKey>, u64)>, JwksError> {
         if let Some(found) = self.cached_key(kid, true) {
             return Ok(Some(found));
         }
@@ -184,16 +211,13 @@ impl JwksCache {
         let allowed = refresh
             .last_attempt
             .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
-        let have_keys = self.cached_keys().is_some();
+        let have_keys = self.cached.load().is_some();
         if allowed {
             refresh.last_attempt = Some(Instant::now());
             match self.fetch(&mut refresh).await {
                 Ok(keys) => {
                     tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
-                    *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
-                        keys: Arc::new(keys),
-                        fetched: Instant::now(),
-                    });
+                    self.store(keys);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "fetching the issuer's signing keys failed");
@@ -210,21 +234,32 @@ impl JwksCache {
         Ok(self.cached_key(kid, false))
     }
 
-    fn cached_keys(&self) -> Option<(Arc<JwkSet>, Instant)> {
-        self.cached
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|c| (c.keys.clone(), c.fetched))
+    /// Puts a fetched set in use: the same keys keep their generation (and their decoded
+    /// form), different keys start the next one.
+    fn store(&self, fetched: JwkSet) {
+        let current = self.cached.load_full();
+        let next = match &current {
+            Some(keys) if keys.same_keys(&fetched) => keys.refreshed(),
+            Some(keys) => {
+                tracing::info!(
+                    generation = keys.generation + 1,
+                    "the issuer's signing keys changed"
+                );
+                KeySet::new(fetched, keys.generation + 1)
+            }
+            None => KeySet::new(fetched, 1),
+        };
+        self.cached.store(Some(Arc::new(next)));
     }
 
     /// The matching cached key; with `fresh_only`, only from keys younger than `max_age`.
-    fn cached_key(&self, kid: Option<&str>, fresh_only: bool) -> Option<Jwk> {
-        let (keys, fetched) = self.cached_keys()?;
-        if fresh_only && fetched.elapsed() >= self.settings.max_age {
+    fn cached_key(&self, kid: Option<&str>, fresh_only: bool) -> Option<(Arc<VerifyingKey>, u64)> {
+        let keys = self.cached.load();
+        let keys = keys.as_ref()?;
+        if fresh_only && keys.fetched.elapsed() >= self.settings.max_age {
             return None;
         }
-        pick(&keys, kid)
+        keys.find(kid).map(|k| (k.clone(), keys.generation))
     }
 
     async fn fetch(&self, state: &mut Refresh) -> Result<JwkSet, JwksError> {
@@ -303,29 +338,6 @@ impl JwksCache {
     }
 }
 
-/// The signing key `kid` names (or the only signing key when no `kid` is given). Keys marked
-/// for encryption (`"use": "enc"`) are never used to verify signatures.
-fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
-    let signing: Vec<&Jwk> = keys
-        .keys
-        .iter()
-        .filter(|k| {
-            !matches!(
-                k.common.public_key_use,
-                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
-            )
-        })
-        .collect();
-    match kid {
-        Some(kid) => signing
-            .into_iter()
-            .find(|k| k.common.key_id.as_deref() == Some(kid))
-            .cloned(),
-        None if signing.len() == 1 => signing.first().map(|k| (*k).clone()),
-        None => None,
-    }
-}
-
 /// The metadata documents tried for `issuer`, in order: RFC 8414 (the well-known segment goes
 /// between the host and the issuer's path), then OpenID Connect Discovery (appended to the
 /// issuer).
@@ -350,6 +362,12 @@ pub fn discovery_urls(issuer: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
+        KeySet::new(keys.clone(), 1)
+            .find(kid)
+            .map(|k| k.jwk().clone())
+    }
 
     #[test]
     fn discovery_urls_follow_rfc8414_and_oidc() {

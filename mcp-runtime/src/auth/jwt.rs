@@ -12,14 +12,21 @@
 //! - it has a `sub`.
 //!
 //! The result is a [`Caller`]: subject, client id, scopes and claims, never the token.
+//!
+//! The work that does not depend on the token is done once: the `jsonwebtoken::Validation`
+//! of each accepted algorithm when the validator is built, each key's decoding when the JWKS
+//! is fetched. A token that passed is remembered (by its SHA-256 digest, until its `exp`) in
+//! a bounded cache ([`super::cache`]), so a client reusing its token costs a hash and a map
+//! lookup instead of a signature verification.
 
 use super::TokenValidation;
+use super::cache::{TokenCache, TokenCacheSettings, digest};
 use super::jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
 use crate::context::Caller;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Why a token was refused. Every variant is a `401` with `error="invalid_token"`; the
 /// message is safe to show the client (it never contains the token).
@@ -69,12 +76,14 @@ pub enum ValidatorConfigError {
     Jwks(#[from] JwksError),
 }
 
-/// Validates bearer tokens against one issuer's keys.
+/// Validates bearer tokens against one issuer's keys, remembering the tokens that passed.
 #[derive(Debug)]
 pub struct TokenValidator {
     settings: TokenValidation,
-    algorithms: Vec<Algorithm>,
+    /// The checks for each accepted algorithm, built once.
+    validations: Vec<(Algorithm, Validation)>,
     keys: JwksCache,
+    cache: TokenCache,
 }
 
 impl TokenValidator {
@@ -94,19 +103,35 @@ impl TokenValidator {
         settings: TokenValidation,
         jwks: JwksSettings,
     ) -> Result<Self, ValidatorConfigError> {
+        Self::with_options(settings, jwks, TokenCacheSettings::default())
+    }
+
+    /// A validator with explicit key-cache timing and token-cache size.
+    ///
+    /// # Errors
+    /// As [`TokenValidator::new`].
+    pub fn with_options(
+        settings: TokenValidation,
+        jwks: JwksSettings,
+        cache: TokenCacheSettings,
+    ) -> Result<Self, ValidatorConfigError> {
         if settings.issuer.trim().is_empty() {
             return Err(ValidatorConfigError::Missing("issuer"));
         }
         if settings.audience.trim().is_empty() {
             return Err(ValidatorConfigError::Missing("audience"));
         }
-        let algorithms = parse_algorithms(&settings.algorithms)?;
+        let validations = parse_algorithms(&settings.algorithms)?
+            .into_iter()
+            .map(|alg| (alg, validation_for(alg, &settings)))
+            .collect();
         let source = JwksSource::from_setting(settings.jwks_uri.as_deref(), &settings.issuer);
         let keys = JwksCache::new(source, jwks)?;
         Ok(Self {
             settings,
-            algorithms,
+            validations,
             keys,
+            cache: TokenCache::new(cache),
         })
     }
 
@@ -115,15 +140,67 @@ impl TokenValidator {
         &self.settings
     }
 
+    /// Forgets every validated token: each is verified in full when next presented. Done
+    /// automatically when the issuer's keys change; call it when anything else that a past
+    /// validation depended on changes.
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// How many validated tokens are remembered.
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.len()
+    }
+
     /// Validates `token` and returns the caller it identifies.
     ///
     /// # Errors
     /// The reason the token is refused.
     pub async fn validate(&self, token: &str) -> Result<Caller, TokenError> {
-        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
-        if !self.algorithms.contains(&header.alg) {
-            return Err(TokenError::Algorithm(format!("{:?}", header.alg)));
+        self.validate_shared(token).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// Validates `token` and returns the caller it identifies, shared with the token cache
+    /// (no copy of the claims on a cache hit).
+    ///
+    /// # Errors
+    /// The reason the token is refused.
+    pub async fn validate_shared(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        if !self.cache.enabled() {
+            return self
+                .verify(token)
+                .await
+                .map(|(caller, _, _)| Arc::new(caller));
         }
+        let key = digest(token);
+        if let Some(generation) = self.keys.fresh_generation()
+            && let Some(caller) = self.cache.get(&key, unix_now(), generation)
+        {
+            return Ok(caller);
+        }
+        let verified = self.verify(token).await;
+        if let Some(generation) = self.keys.generation() {
+            // A refresh during this validation may have brought new keys: forget the tokens
+            // verified with the old ones now, not at the next cache hit.
+            self.cache.observe(generation);
+        }
+        let (caller, exp, generation) = verified?;
+        let caller = Arc::new(caller);
+        if let Some(exp) = exp {
+            let until = exp.saturating_add(self.settings.leeway.as_secs());
+            self.cache
+                .insert(key, caller.clone(), until, unix_now(), generation);
+        }
+        Ok(caller)
+    }
+
+    /// Every check, in full: the caller, the token's `exp`, and the key-set generation that
+    /// verified it.
+    async fn verify(&self, token: &str) -> Result<(Caller, Option<u64>, u64), TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let Some((_, validation)) = self.validations.iter().find(|(a, _)| *a == header.alg) else {
+            return Err(TokenError::Algorithm(format!("{:?}", header.alg)));
+        };
         if let Some(typ) = &header.typ
             && !matches!(
                 typ.to_ascii_lowercase().as_str(),
@@ -132,21 +209,16 @@ impl TokenValidator {
         {
             return Err(TokenError::Type(typ.clone()));
         }
-        let jwk = self
+        let (jwk, generation) = self
             .keys
-            .key(header.kid.as_deref())
+            .verifying_key(header.kid.as_deref())
             .await
             .map_err(TokenError::KeysUnavailable)?
             .ok_or(TokenError::UnknownKey)?;
-        let key = key_for(&jwk, header.alg)?;
-        let mut validation = Validation::new(header.alg);
-        validation.algorithms = vec![header.alg];
-        validation.set_issuer(&[&self.settings.issuer]);
-        validation.set_audience(&[&self.settings.audience]);
-        validation.leeway = self.settings.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+        let key = jwk
+            .for_algorithm(header.alg)
+            .ok_or(TokenError::UnknownKey)?;
+        let data = decode::<Map<String, Value>>(token, key, validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -160,8 +232,26 @@ impl TokenValidator {
                 _ => TokenError::Invalid("rejected".to_owned()),
             }
         })?;
-        caller_from_claims(data.claims)
+        let exp = data.claims.get("exp").and_then(Value::as_u64);
+        Ok((caller_from_claims(data.claims)?, exp, generation))
     }
+}
+
+/// The checks for tokens signed with `alg`.
+fn validation_for(alg: Algorithm, settings: &TokenValidation) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.algorithms = vec![alg];
+    validation.set_issuer(&[&settings.issuer]);
+    validation.set_audience(&[&settings.audience]);
+    validation.leeway = settings.leeway.as_secs();
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation
+}
+
+/// The current time in Unix seconds, as `jsonwebtoken` reads it for `exp`.
+fn unix_now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
 }
 
 fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, ValidatorConfigError> {
@@ -183,27 +273,6 @@ fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, ValidatorConfigE
         return Err(ValidatorConfigError::NoAlgorithms);
     }
     Ok(out)
-}
-
-/// The decoding key for `jwk`, refusing a key whose type or stated algorithm does not match
-/// the token's algorithm (key-confusion defence).
-fn key_for(jwk: &Jwk, alg: Algorithm) -> Result<DecodingKey, TokenError> {
-    if let Some(stated) = &jwk.common.key_algorithm
-        && format!("{stated:?}") != format!("{alg:?}")
-    {
-        return Err(TokenError::UnknownKey);
-    }
-    if matches!(
-        jwk.algorithm,
-        jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)
-    ) {
-        return Err(TokenError::UnknownKey);
-    }
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| TokenError::UnknownKey)?;
-    if key.family() != alg.family() {
-        return Err(TokenError::UnknownKey);
-    }
-    Ok(key)
 }
 
 fn caller_from_claims(claims: Map<String, Value>) -> Result<Caller, TokenError> {
