@@ -37,7 +37,7 @@ struct Args {
     connections: Vec<u32>,
     /// Distinct tokens minted for the fresh-token runs (a run that sends more reuses them,
     /// and says so).
-    #[arg(long, default_value_t = 60_000)]
+    #[arg(long, default_value_t = 80_000)]
     fresh_tokens: usize,
     /// Requests per stdio measurement (each way).
     #[arg(long, default_value_t = 20_000)]
@@ -48,6 +48,10 @@ struct Args {
     /// Skip the stdio measurements.
     #[arg(long)]
     no_stdio: bool,
+    /// Add a control row: the reused token sent through the fresh-token Lua script, to tell
+    /// the cost of that script in wrk from the cost of new tokens in the server.
+    #[arg(long)]
+    control: bool,
 }
 
 const AXUM: &str = "axum JSON-RPC echo (ceiling)";
@@ -55,6 +59,7 @@ const RMCP: &str = "rmcp (stateless HTTP, no auth)";
 const OPEN: &str = "mcp-runtime, no auth";
 const JWT: &str = "mcp-runtime, JWT + policy, 1 token";
 const FRESH: &str = "mcp-runtime, JWT + policy, fresh";
+const CONTROL: &str = "  control: 1 token via fresh script";
 
 /// The canonical resource URI (and token audience) of the runtime under test.
 const RESOURCE: &str = "http://127.0.0.1/mcp";
@@ -204,6 +209,8 @@ fn http(
     let token_file = dir.join("tokens.txt");
     std::fs::write(&token_file, fresh.join("\n") + "\n")?;
     drop(fresh);
+    let one_token_file = dir.join("one-token.txt");
+    std::fs::write(&one_token_file, format!("{token}\n"))?;
     let runtime = |env_name: &str| -> Vec<String> {
         ["runtime", "serve", "--policy"]
             .into_iter()
@@ -213,7 +220,7 @@ fn http(
             .collect()
     };
     let mut rmcp_legacy = false;
-    let scenarios = [
+    let mut scenarios = vec![
         Scenario {
             label: AXUM,
             args: vec!["axum".into(), "{bind}".into()],
@@ -245,6 +252,14 @@ fn http(
             tokens: Some((token_file.clone(), args.fresh_tokens)),
         },
     ];
+    if args.control {
+        scenarios.push(Scenario {
+            label: CONTROL,
+            args: runtime("jwt"),
+            request: call("echo", Some(&token), false),
+            tokens: Some((one_token_file, usize::MAX)),
+        });
+    }
     let mut rows = Vec::new();
     for &connections in &args.connections {
         for (i, s) in scenarios.iter().enumerate() {

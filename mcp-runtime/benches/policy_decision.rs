@@ -12,21 +12,22 @@ use std::sync::Arc;
 /// Scopes the tools are spread over (a policy holds at most 256).
 const SCOPES: usize = 64;
 
-/// A policy for `n` tools: tool `i` declares scope `s{i % 64}`; an identity-provider scope
+/// A policy for `n` tools: tool `i` declares scope `s{i % 64}` (fewer scopes for fewer tools); an identity-provider scope
 /// grants `admin`, which implies every scope; one tool also requires a tenant claim.
 fn engine(n: usize) -> Engine {
+    let scopes = SCOPES.min(n);
     let catalog = ToolCatalog {
         server_name: "bench".into(),
         tools: (0..n)
             .map(|i| {
                 (
                     format!("tool_{i}"),
-                    Access::Scopes(vec![format!("s{}", i % SCOPES)]),
+                    Access::Scopes(vec![format!("s{}", i % scopes)]),
                 )
             })
             .collect(),
     };
-    let all: Vec<String> = (0..SCOPES).map(|i| format!("\"s{i}\"")).collect();
+    let all: Vec<String> = (0..scopes).map(|i| format!("\"s{i}\"")).collect();
     let text = format!(
         r#"
 [scopes]
