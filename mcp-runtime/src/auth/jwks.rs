@@ -16,12 +16,16 @@
 //! - When no keys can be had, validation fails: the server never accepts a token it could not
 //!   verify (fail closed). Keys already fetched stay in use while the issuer is unreachable; a
 //!   `kid` they do not hold is then "keys unavailable", not "unknown key".
+//! - Each fetched set is decoded once ([`super::keys`]); a fetch that brings different keys
+//!   starts a new *generation*, which empties the validated-token cache.
 
+use super::keys::{KeySet, VerifyingKey, select};
+use arc_swap::ArcSwapOption;
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -119,11 +123,6 @@ pub enum JwksError {
     },
 }
 
-struct Cached {
-    keys: Arc<JwkSet>,
-    fetched: Instant,
-}
-
 /// What only a refresh touches (held across the fetch, so one refresh runs at a time).
 #[derive(Default)]
 struct Refresh {
@@ -139,7 +138,7 @@ pub struct JwksCache {
     settings: JwksSettings,
     client: reqwest::Client,
     /// The keys in use; read on every validation without waiting for a refresh.
-    cached: RwLock<Option<Cached>>,
+    cached: ArcSwapOption<KeySet>,
     refresh: Mutex<Refresh>,
 }
 
@@ -180,7 +179,7 @@ impl JwksCache {
             source,
             settings,
             client,
-            cached: RwLock::new(None),
+            cached: ArcSwapOption::empty(),
             refresh: Mutex::new(Refresh::default()),
         })
     }
@@ -195,6 +194,35 @@ impl JwksCache {
     /// refreshed ([`JwksError::Fetch`] and kin, [`JwksError::RateLimited`]); several keys fit
     /// ([`JwksError::Ambiguous`]).
     pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Option<Jwk>, JwksError> {
+        Ok(self
+            .verifying_key(kid, alg)
+            .await?
+            .map(|(key, _)| key.jwk().clone()))
+    }
+
+    /// The generation of the key set in use, when it is younger than
+    /// [`JwksSettings::max_age`]. Generations only grow; a new one means the keys changed.
+    pub fn fresh_generation(&self) -> Option<u64> {
+        let keys = self.cached.load();
+        let keys = keys.as_ref()?;
+        (keys.fetched.elapsed() < self.settings.max_age).then_some(keys.generation)
+    }
+
+    /// The generation of the key set in use, however old; `None` before the first fetch.
+    pub fn generation(&self) -> Option<u64> {
+        self.cached.load().as_ref().map(|keys| keys.generation)
+    }
+
+    /// Like [`JwksCache::key`], with the key decoded once per fetch, and the generation of the
+    /// key set it came from.
+    ///
+    /// # Errors
+    /// As [`JwksCache::key`].
+    pub async fn verifying_key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Option<(Arc<VerifyingKey>, u64)>, JwksError> {
         if let Some(found) = self.cached_key(kid, alg, true)? {
             return Ok(Some(found));
         }
@@ -214,10 +242,7 @@ impl JwksCache {
                     tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
                     warn_if_ambiguous(&keys);
                     refresh.last_failed = false;
-                    *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
-                        keys: Arc::new(keys),
-                        fetched: Instant::now(),
-                    });
+                    self.store(keys);
                     None
                 }
                 Err(e) => {
@@ -240,28 +265,40 @@ impl JwksCache {
         }
     }
 
-    fn cached_keys(&self) -> Option<(Arc<JwkSet>, Instant)> {
-        self.cached
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|c| (c.keys.clone(), c.fetched))
+    /// Puts a fetched set in use: the same keys keep their generation (and their decoded
+    /// form), different keys start the next one.
+    fn store(&self, fetched: JwkSet) {
+        let current = self.cached.load_full();
+        let next = match &current {
+            Some(keys) if keys.same_keys(&fetched) => keys.refreshed(),
+            Some(keys) => {
+                tracing::info!(
+                    generation = keys.generation + 1,
+                    "the issuer's signing keys changed"
+                );
+                KeySet::new(fetched, keys.generation + 1)
+            }
+            None => KeySet::new(fetched, 1),
+        };
+        self.cached.store(Some(Arc::new(next)));
     }
 
-    /// The fitting cached key; with `fresh_only`, only from keys younger than `max_age`.
+    /// The fitting cached key and its generation; with `fresh_only`, only from keys younger
+    /// than `max_age`.
     fn cached_key(
         &self,
         kid: Option<&str>,
         alg: Algorithm,
         fresh_only: bool,
-    ) -> Result<Option<Jwk>, JwksError> {
-        let Some((keys, fetched)) = self.cached_keys() else {
+    ) -> Result<Option<(Arc<VerifyingKey>, u64)>, JwksError> {
+        let keys = self.cached.load();
+        let Some(keys) = keys.as_ref() else {
             return Ok(None);
         };
-        if fresh_only && fetched.elapsed() >= self.settings.max_age {
+        if fresh_only && keys.fetched.elapsed() >= self.settings.max_age {
             return Ok(None);
         }
-        pick(&keys, kid, alg)
+        Ok(keys.find(kid, alg)?.map(|k| (k.clone(), keys.generation)))
     }
 
     async fn fetch(&self, state: &mut Refresh) -> Result<JwkSet, JwksError> {
@@ -372,52 +409,10 @@ fn readable(raw: RawSet) -> Result<JwkSet, String> {
     Ok(JwkSet { keys })
 }
 
-/// Whether `jwk` can verify a signature made with `alg`: a key not reserved for encryption,
-/// of the algorithm's family (and, for elliptic curves, its curve), whose `alg`, when stated,
-/// is `alg`.
-fn fits(jwk: &Jwk, alg: Algorithm) -> bool {
-    use Algorithm as A;
-    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-        return false;
-    }
-    if let Some(stated) = &jwk.common.key_algorithm
-        && format!("{stated:?}") != format!("{alg:?}")
-    {
-        return false;
-    }
-    match (&jwk.algorithm, alg) {
-        (
-            AlgorithmParameters::RSA(_),
-            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512,
-        ) => true,
-        (AlgorithmParameters::EllipticCurve(ec), A::ES256) => ec.curve == EllipticCurve::P256,
-        (AlgorithmParameters::EllipticCurve(ec), A::ES384) => ec.curve == EllipticCurve::P384,
-        (AlgorithmParameters::OctetKeyPair(okp), A::EdDSA) => okp.curve == EllipticCurve::Ed25519,
-        _ => false,
-    }
-}
-
-/// The key for a token of `alg` naming `kid` (or naming none: the only fitting key).
+/// The key for a token of `alg` naming `kid` (or naming none: the only fitting key), by the
+/// rule of [`select`].
 fn pick(keys: &JwkSet, kid: Option<&str>, alg: Algorithm) -> Result<Option<Jwk>, JwksError> {
-    let fitting = keys.keys.iter().filter(|k| fits(k, alg));
-    let Some(kid) = kid else {
-        let all: Vec<&Jwk> = fitting.collect();
-        return Ok(match all.as_slice() {
-            [only] => Some((*only).clone()),
-            _ => None,
-        });
-    };
-    let named: Vec<&Jwk> = fitting
-        .filter(|k| k.common.key_id.as_deref() == Some(kid))
-        .collect();
-    match named.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some((*one).clone())),
-        several => Err(JwksError::Ambiguous {
-            kid: kid.to_owned(),
-            count: several.len(),
-        }),
-    }
+    Ok(select(keys.keys.iter(), |k| k, kid, alg)?.cloned())
 }
 
 /// Logs, once per fetch, each `kid` under which the set holds two keys fitting one algorithm.
@@ -481,6 +476,7 @@ pub fn discovery_urls(issuer: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::jwk::AlgorithmParameters;
 
     #[test]
     fn discovery_urls_follow_rfc8414_and_oidc() {

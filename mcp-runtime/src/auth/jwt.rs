@@ -17,15 +17,22 @@
 //! - it has a `sub`.
 //!
 //! The result is a [`Caller`]: subject, client id, scopes and claims, never the token.
+//!
+//! The work that does not depend on the token is done once: the `jsonwebtoken::Validation`
+//! of each accepted algorithm when the validator is built, each key's decoding when the JWKS
+//! is fetched. A token that passed is remembered (by its SHA-256 digest, until its `exp`) in
+//! a bounded cache ([`super::cache`]), so a client reusing its token costs a hash and a map
+//! lookup instead of a signature verification.
 
 use super::TokenValidation;
+use super::cache::{TokenCache, TokenCacheSettings, digest};
 use super::jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
 use crate::context::Caller;
 use base64::Engine as _;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The largest protected header read, in base64url characters.
 pub const MAX_HEADER_BYTES: usize = 2048;
@@ -85,12 +92,14 @@ pub enum ValidatorConfigError {
     Jwks(#[from] JwksError),
 }
 
-/// Validates bearer tokens against one issuer's keys.
+/// Validates bearer tokens against one issuer's keys, remembering the tokens that passed.
 #[derive(Debug)]
 pub struct TokenValidator {
     settings: TokenValidation,
-    algorithms: Vec<Algorithm>,
+    /// The checks for each accepted algorithm, built once.
+    validations: Vec<(Algorithm, Validation)>,
     keys: JwksCache,
+    cache: TokenCache,
 }
 
 impl TokenValidator {
@@ -110,19 +119,35 @@ impl TokenValidator {
         settings: TokenValidation,
         jwks: JwksSettings,
     ) -> Result<Self, ValidatorConfigError> {
+        Self::with_options(settings, jwks, TokenCacheSettings::default())
+    }
+
+    /// A validator with explicit key-cache timing and token-cache size.
+    ///
+    /// # Errors
+    /// As [`TokenValidator::new`].
+    pub fn with_options(
+        settings: TokenValidation,
+        jwks: JwksSettings,
+        cache: TokenCacheSettings,
+    ) -> Result<Self, ValidatorConfigError> {
         if settings.issuer.trim().is_empty() {
             return Err(ValidatorConfigError::Missing("issuer"));
         }
         if settings.audience.trim().is_empty() {
             return Err(ValidatorConfigError::Missing("audience"));
         }
-        let algorithms = parse_algorithms(&settings.algorithms)?;
+        let validations = parse_algorithms(&settings.algorithms)?
+            .into_iter()
+            .map(|alg| (alg, validation_for(alg, &settings)))
+            .collect();
         let source = JwksSource::from_setting(settings.jwks_uri.as_deref(), &settings.issuer);
         let keys = JwksCache::new(source, jwks)?;
         Ok(Self {
             settings,
-            algorithms,
+            validations,
             keys,
+            cache: TokenCache::new(cache),
         })
     }
 
@@ -131,18 +156,70 @@ impl TokenValidator {
         &self.settings
     }
 
+    /// Forgets every validated token: each is verified in full when next presented. Done
+    /// automatically when the issuer's keys change; call it when anything else that a past
+    /// validation depended on changes.
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// How many validated tokens are remembered.
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.len()
+    }
+
     /// Validates `token` and returns the caller it identifies.
     ///
     /// # Errors
     /// The reason the token is refused.
     pub async fn validate(&self, token: &str) -> Result<Caller, TokenError> {
+        self.validate_shared(token).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// Validates `token` and returns the caller it identifies, shared with the token cache
+    /// (no copy of the claims on a cache hit).
+    ///
+    /// # Errors
+    /// The reason the token is refused.
+    pub async fn validate_shared(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        if !self.cache.enabled() {
+            return self
+                .verify(token)
+                .await
+                .map(|(caller, _, _)| Arc::new(caller));
+        }
+        let key = digest(token);
+        if let Some(generation) = self.keys.fresh_generation()
+            && let Some(caller) = self.cache.get(&key, unix_now(), generation)
+        {
+            return Ok(caller);
+        }
+        let verified = self.verify(token).await;
+        if let Some(generation) = self.keys.generation() {
+            // A refresh during this validation may have brought new keys: forget the tokens
+            // verified with the old ones now, not at the next cache hit.
+            self.cache.observe(generation);
+        }
+        let (caller, exp, generation) = verified?;
+        let caller = Arc::new(caller);
+        if let Some(exp) = exp {
+            let until = exp.saturating_add(self.settings.leeway.as_secs());
+            self.cache
+                .insert(key, caller.clone(), until, unix_now(), generation);
+        }
+        Ok(caller)
+    }
+
+    /// Every check, in full: the caller, the token's `exp`, and the key-set generation that
+    /// verified it.
+    async fn verify(&self, token: &str) -> Result<(Caller, Option<u64>, u64), TokenError> {
         if protected_header(token)?.contains_key("crit") {
             return Err(TokenError::Critical);
         }
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
-        if !self.algorithms.contains(&header.alg) {
+        let Some((_, validation)) = self.validations.iter().find(|(a, _)| *a == header.alg) else {
             return Err(TokenError::Algorithm(format!("{:?}", header.alg)));
-        }
+        };
         if let Some(typ) = &header.typ
             && !matches!(
                 typ.to_ascii_lowercase().as_str(),
@@ -151,24 +228,19 @@ impl TokenValidator {
         {
             return Err(TokenError::Type(typ.clone()));
         }
-        let jwk = self
+        let (jwk, generation) = self
             .keys
-            .key(header.kid.as_deref(), header.alg)
+            .verifying_key(header.kid.as_deref(), header.alg)
             .await
             .map_err(|e| match e {
                 JwksError::Ambiguous { .. } => TokenError::AmbiguousKey(e),
                 e => TokenError::KeysUnavailable(e),
             })?
             .ok_or(TokenError::UnknownKey)?;
-        let key = key_for(&jwk, header.alg)?;
-        let mut validation = Validation::new(header.alg);
-        validation.algorithms = vec![header.alg];
-        validation.set_issuer(&[&self.settings.issuer]);
-        validation.set_audience(&[&self.settings.audience]);
-        validation.leeway = self.settings.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+        let key = jwk
+            .for_algorithm(header.alg)
+            .ok_or(TokenError::UnknownKey)?;
+        let data = decode::<Map<String, Value>>(token, key, validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -187,7 +259,8 @@ impl TokenValidator {
                 "`iss` must be one string naming the issuer".to_owned(),
             ));
         }
-        caller_from_claims(data.claims)
+        let exp = data.claims.get("exp").and_then(Value::as_u64);
+        Ok((caller_from_claims(data.claims)?, exp, generation))
     }
 }
 
@@ -202,6 +275,23 @@ fn protected_header(token: &str) -> Result<Map<String, Value>, TokenError> {
         .decode(encoded)
         .map_err(|_| TokenError::Malformed)?;
     serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
+}
+
+/// The checks for tokens signed with `alg`.
+fn validation_for(alg: Algorithm, settings: &TokenValidation) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.algorithms = vec![alg];
+    validation.set_issuer(&[&settings.issuer]);
+    validation.set_audience(&[&settings.audience]);
+    validation.leeway = settings.leeway.as_secs();
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation
+}
+
+/// The current time in Unix seconds, as `jsonwebtoken` reads it for `exp`.
+fn unix_now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
 }
 
 fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, ValidatorConfigError> {
@@ -223,27 +313,6 @@ fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, ValidatorConfigE
         return Err(ValidatorConfigError::NoAlgorithms);
     }
     Ok(out)
-}
-
-/// The decoding key for `jwk`, refusing a key whose type or stated algorithm does not match
-/// the token's algorithm (key-confusion defence).
-fn key_for(jwk: &Jwk, alg: Algorithm) -> Result<DecodingKey, TokenError> {
-    if let Some(stated) = &jwk.common.key_algorithm
-        && format!("{stated:?}") != format!("{alg:?}")
-    {
-        return Err(TokenError::UnknownKey);
-    }
-    if matches!(
-        jwk.algorithm,
-        jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)
-    ) {
-        return Err(TokenError::UnknownKey);
-    }
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| TokenError::UnknownKey)?;
-    if key.family() != alg.family() {
-        return Err(TokenError::UnknownKey);
-    }
-    Ok(key)
 }
 
 fn caller_from_claims(claims: Map<String, Value>) -> Result<Caller, TokenError> {

@@ -37,9 +37,12 @@ impl TokenValidation {
     }
 }
 
+pub mod cache;
 pub mod challenge;
 pub mod jwks;
 pub mod jwt;
+pub mod keys;
 pub mod metadata;
 
+pub use cache::TokenCacheSettings;
 pub use jwt::{TokenError, TokenValidator};

@@ -105,8 +105,8 @@ impl App {
                 hint: self.hint(scopes(), true),
             });
         }
-        match validator.validate(token).await {
-            Ok(caller) => Ok(Arc::new(caller)),
+        match validator.validate_shared(token).await {
+            Ok(caller) => Ok(caller),
             Err(TokenError::KeysUnavailable(why)) => {
                 tracing::warn!(reason = %why, "cannot verify bearer tokens: the issuer's signing keys are unavailable");
                 Err(Refusal::KeysUnavailable {

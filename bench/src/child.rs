@@ -1,0 +1,130 @@
+//! A server under test as a child process of the bench: started from this same executable,
+//! waited for on its loopback port, probed once, measured (RSS from `/proc/PID/status`) and
+//! killed by its own PID.
+
+use crate::wrk::HttpRequest;
+use anyhow::{Context, bail};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free loopback port (bound and released; the child binds it next).
+pub(crate) fn free_port() -> anyhow::Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+/// A running server.
+#[derive(Debug)]
+pub(crate) struct Server {
+    child: Child,
+    /// Where it listens.
+    pub(crate) addr: SocketAddr,
+}
+
+/// Memory of a process, from `/proc/PID/status`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Memory {
+    /// Resident set size now, in KiB.
+    pub(crate) rss_kib: u64,
+    /// The peak resident set size, in KiB.
+    pub(crate) peak_kib: u64,
+}
+
+/// Reads `VmRSS` and `VmHWM` of process `pid`.
+pub(crate) fn memory(pid: u32) -> Memory {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Memory {
+        rss_kib: field("VmRSS:"),
+        peak_kib: field("VmHWM:"),
+    }
+}
+
+impl Server {
+    /// Starts `bench serve <args…>` with `env`, and waits (up to 20 s) until `addr` accepts
+    /// connections.
+    pub(crate) fn start(
+        addr: SocketAddr,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe()?;
+        let child = Command::new(exe)
+            .arg("serve")
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting a server")?;
+        let mut server = Self { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if TcpStream::connect(addr).is_ok() {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("the server `{}` exited early: {status}", args.join(" "));
+            }
+            if Instant::now() > deadline {
+                bail!("the server `{}` did not listen on {addr}", args.join(" "));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The child's PID.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `request` once (HTTP/1.1, `Connection: close`) and checks that the answer is a
+    /// `200` whose body contains `expect`.
+    pub(crate) fn probe(&self, request: &HttpRequest, expect: &str) -> anyhow::Result<()> {
+        let mut stream = TcpStream::connect(self.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            request.body.len()
+        );
+        for (name, value) in &request.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(request.body.as_bytes())?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let ok = response.starts_with("HTTP/1.1 200") && response.contains(expect);
+        if !ok {
+            bail!("unexpected answer from {}:\n{response}", self.addr);
+        }
+        Ok(())
+    }
+
+    /// Kills the child (by its PID) and reaps it.
+    pub(crate) fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

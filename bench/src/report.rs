@@ -1,0 +1,97 @@
+//! The printed tables: one row per server and connection count, with ratios against rmcp and
+//! against the bare axum echo measured at the same connection count in the same run.
+
+use crate::child::Memory;
+use crate::stdio::StdioResult;
+use crate::wrk::WrkResult;
+
+/// One measured HTTP run.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    /// The scenario's label.
+    pub(crate) label: &'static str,
+    /// Open connections.
+    pub(crate) connections: u32,
+    /// wrk's figures.
+    pub(crate) result: WrkResult,
+    /// The server's memory after the run.
+    pub(crate) memory: Memory,
+    /// A note (e.g. tokens reused because the list ran out).
+    pub(crate) note: String,
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+fn ratio(a: f64, b: Option<f64>) -> String {
+    match b {
+        Some(b) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "-".to_owned(),
+    }
+}
+
+/// Prints the HTTP table. `rmcp` and `axum` name the labels of the reference rows.
+pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
+    let reference = |label: &str, connections: u32| {
+        rows.iter()
+            .find(|r| r.label == label && r.connections == connections)
+            .map(|r| r.result.rps)
+    };
+    println!(
+        "{:<34} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  note",
+        "server", "conns", "req/s", "p50 ms", "p99 ms", "RSS MiB", "peak", "/rmcp", "/axum"
+    );
+    for r in rows {
+        let mut note = r.note.clone();
+        if r.result.non_2xx > 0 || r.result.socket_errors > 0 {
+            note.push_str(&format!(
+                " {} non-2xx, {} socket errors",
+                r.result.non_2xx, r.result.socket_errors
+            ));
+        }
+        println!(
+            "{:<34} {:>5} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
+            r.label,
+            r.connections,
+            r.result.rps,
+            ms(r.result.p50_us),
+            ms(r.result.p99_us),
+            mib(r.memory.rss_kib),
+            mib(r.memory.peak_kib),
+            ratio(r.result.rps, reference(rmcp, r.connections)),
+            ratio(r.result.rps, reference(axum, r.connections)),
+            note.trim()
+        );
+    }
+}
+
+/// Prints the stdio table: this runtime against rmcp.
+pub(crate) fn print_stdio(runtime: (&str, &StdioResult), rmcp: (&str, &StdioResult), count: u64) {
+    println!(
+        "{:<34} {:>14} {:>14} {:>8}",
+        format!("stdio ({count} requests each)"),
+        "sequential/s",
+        "pipelined/s",
+        "RSS MiB"
+    );
+    for (label, (era, r)) in [("rmcp", rmcp), ("mcp-runtime", runtime)] {
+        println!(
+            "{:<34} {:>14.0} {:>14.0} {:>8}",
+            format!("{label} (stdio, {era})"),
+            r.sequential_rps,
+            r.pipelined_rps,
+            mib(r.memory.rss_kib)
+        );
+    }
+    println!(
+        "{:<34} {:>14} {:>14}",
+        "mcp-runtime / rmcp",
+        ratio(runtime.1.sequential_rps, Some(rmcp.1.sequential_rps)),
+        ratio(runtime.1.pipelined_rps, Some(rmcp.1.pipelined_rps))
+    );
+}

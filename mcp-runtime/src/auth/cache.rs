@@ -1,0 +1,300 @@
+//! The cache of validated access tokens: a token seen again is not verified again until it
+//! expires or the issuer's keys change.
+//!
+//! - Entries are keyed by the SHA-256 digest of the token: the token itself is never stored
+//!   (nor logged), so a memory dump of the cache yields no usable credential.
+//! - An entry ends at the token's `exp` plus the validator's clock leeway, exactly when a full
+//!   validation would start refusing it, never later.
+//! - Each entry records the generation of the key set it was verified with; when a JWKS
+//!   refresh brings different keys (rotation, revocation), the generation moves on and every
+//!   entry is dropped.
+//! - The number of entries is bounded ([`TokenCacheSettings::max_entries`]). The cache is
+//!   split in shards, each a `Mutex<HashMap>`, so concurrent requests rarely wait on each
+//!   other; a full shard first drops its expired entries (at most once a second), then an
+//!   arbitrary entry.
+//! - Refusals are never cached: a refused token is checked in full every time.
+
+use crate::context::Caller;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Settings of the validated-token cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenCacheSettings {
+    /// The most tokens remembered at once (default 10 000; `0` turns the cache off). Each
+    /// entry holds the caller's claims, typically well under 1 KiB.
+    pub max_entries: usize,
+}
+
+impl Default for TokenCacheSettings {
+    fn default() -> Self {
+        Self {
+            max_entries: 10_000,
+        }
+    }
+}
+
+/// The SHA-256 digest of a token: the only form in which the cache holds it.
+pub type TokenDigest = [u8; 32];
+
+/// The cache key of `token`.
+pub fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+struct Entry {
+    caller: Arc<Caller>,
+    /// Unix seconds after which the entry is no longer used (`exp` + leeway).
+    until: u64,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct Shard {
+    map: HashMap<TokenDigest, Entry>,
+    last_sweep: u64,
+}
+
+/// A bounded, sharded map from token digests to validated callers.
+pub(crate) struct TokenCache {
+    shards: Box<[Mutex<Shard>]>,
+    per_shard: usize,
+    /// The newest key-set generation seen; entries of older generations are dropped.
+    generation: AtomicU64,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("max_entries", &(self.per_shard * self.shards.len()))
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+const MAX_SHARDS: usize = 16;
+
+impl TokenCache {
+    /// A cache holding at most `settings.max_entries` tokens.
+    pub(crate) fn new(settings: TokenCacheSettings) -> Self {
+        let n = settings.max_entries.clamp(1, MAX_SHARDS);
+        Self {
+            shards: (0..n).map(|_| Mutex::default()).collect(),
+            per_shard: settings.max_entries / n,
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether the cache can hold anything at all.
+    pub(crate) fn enabled(&self) -> bool {
+        self.per_shard > 0
+    }
+
+    fn shard(&self, key: &TokenDigest) -> MutexGuard<'_, Shard> {
+        // The digest is uniformly distributed: its first byte picks the shard.
+        let i = usize::from(key[0]) % self.shards.len();
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notes the key-set generation in force; a newer one empties the cache. Returns whether
+    /// `generation` is the newest seen.
+    pub(crate) fn observe(&self, generation: u64) -> bool {
+        let seen = self.generation.load(Ordering::Acquire);
+        if generation == seen {
+            return true;
+        }
+        if generation < seen {
+            return false;
+        }
+        if self
+            .generation
+            .compare_exchange(seen, generation, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.clear();
+        }
+        self.generation.load(Ordering::Acquire) == generation
+    }
+
+    /// The caller of a token validated against key-set `generation`, if it is cached and has
+    /// not expired at `now` (Unix seconds).
+    pub(crate) fn get(&self, key: &TokenDigest, now: u64, generation: u64) -> Option<Arc<Caller>> {
+        if !self.enabled() || !self.observe(generation) {
+            return None;
+        }
+        let mut shard = self.shard(key);
+        let entry = shard.map.get(key)?;
+        if entry.generation == generation && now <= entry.until {
+            return Some(entry.caller.clone());
+        }
+        shard.map.remove(key);
+        None
+    }
+
+    /// Remembers a token validated against key-set `generation`, usable until `until`
+    /// (Unix seconds). Ignored when the keys have changed since.
+    pub(crate) fn insert(
+        &self,
+        key: TokenDigest,
+        caller: Arc<Caller>,
+        until: u64,
+        now: u64,
+        generation: u64,
+    ) {
+        if !self.enabled() || now > until || !self.observe(generation) {
+            return;
+        }
+        let mut shard = self.shard(&key);
+        if shard.map.len() >= self.per_shard && !shard.map.contains_key(&key) {
+            if shard.last_sweep < now {
+                shard.last_sweep = now;
+                shard.map.retain(|_, e| now <= e.until);
+            }
+            if shard.map.len() >= self.per_shard
+                && let Some(victim) = shard.map.keys().next().copied()
+            {
+                shard.map.remove(&victim);
+            }
+        }
+        shard.map.insert(
+            key,
+            Entry {
+                caller,
+                until,
+                generation,
+            },
+        );
+    }
+
+    /// Forgets every token.
+    pub(crate) fn clear(&self) {
+        for shard in &self.shards {
+            shard.lock().unwrap_or_else(|e| e.into_inner()).map.clear();
+        }
+    }
+
+    /// How many tokens are remembered.
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).map.len())
+            .sum()
+    }
+
+    #[cfg(test)]
+    fn keys(&self) -> Vec<TokenDigest> {
+        self.shards
+            .iter()
+            .flat_map(|s| {
+                let s = s.lock().unwrap();
+                s.map.keys().copied().collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(sub: &str) -> Arc<Caller> {
+        Arc::new(Caller::from_token(sub, None, ["a"], serde_json::Map::new()))
+    }
+
+    fn cache(max: usize) -> TokenCache {
+        TokenCache::new(TokenCacheSettings { max_entries: max })
+    }
+
+    #[test]
+    fn the_key_is_the_sha256_digest_not_the_token() {
+        // FIPS 180-2 test vector.
+        assert_eq!(
+            digest("abc")[..4],
+            [0xba, 0x78, 0x16, 0xbf],
+            "SHA-256 of `abc`"
+        );
+        let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
+        let c = cache(10);
+        c.insert(digest(token), caller("alice"), 100, 10, 1);
+        let keys = c.keys();
+        assert_eq!(keys, [digest(token)]);
+        for key in &keys {
+            assert!(
+                !key.windows(8)
+                    .any(|w| token.as_bytes().windows(8).any(|t| t == w)),
+                "no run of the token's bytes appears in the key"
+            );
+        }
+        assert!(c.get(&digest(token), 10, 1).is_some());
+        assert!(c.get(&digest("another"), 10, 1).is_none());
+    }
+
+    #[test]
+    fn entries_end_at_their_deadline() {
+        let c = cache(10);
+        let key = digest("t");
+        c.insert(key, caller("alice"), 100, 50, 1);
+        assert!(c.get(&key, 100, 1).is_some(), "up to the deadline");
+        assert!(c.get(&key, 101, 1).is_none(), "not a second past it");
+        assert_eq!(c.len(), 0, "expired entries are dropped when met");
+        c.insert(key, caller("alice"), 100, 101, 1);
+        assert_eq!(c.len(), 0, "an already expired token is not remembered");
+    }
+
+    #[test]
+    fn a_new_key_generation_empties_the_cache() {
+        let c = cache(10);
+        c.insert(digest("t1"), caller("a"), 100, 0, 1);
+        c.insert(digest("t2"), caller("b"), 100, 0, 1);
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&digest("t1"), 0, 2).is_none());
+        assert_eq!(c.len(), 0, "generation 2 dropped everything");
+        c.insert(digest("t1"), caller("a"), 100, 0, 1);
+        assert_eq!(
+            c.len(),
+            0,
+            "a validation against old keys is not remembered"
+        );
+        assert!(c.get(&digest("t1"), 0, 1).is_none());
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_bound() {
+        for max in [0, 1, 5, 16, 100] {
+            let c = cache(max);
+            for i in 0..1000 {
+                c.insert(digest(&format!("token-{i}")), caller("a"), 100, 0, 1);
+                assert!(c.len() <= max, "{} > {max}", c.len());
+            }
+            if max >= MAX_SHARDS {
+                assert!(
+                    c.len() >= max / 2,
+                    "the cache is used: {} of {max}",
+                    c.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_shard_drops_expired_entries_first() {
+        let c = cache(1);
+        c.insert(digest("old"), caller("a"), 5, 0, 1);
+        c.insert(digest("new"), caller("b"), 100, 10, 1);
+        assert_eq!(c.len(), 1);
+        assert!(c.get(&digest("new"), 10, 1).is_some());
+    }
+
+    #[test]
+    fn clear_forgets_everything() {
+        let c = cache(1000);
+        for i in 0..50 {
+            c.insert(digest(&format!("t{i}")), caller("a"), 100, 0, 1);
+        }
+        assert_eq!(c.len(), 50);
+        c.clear();
+        assert_eq!(c.len(), 0);
+    }
+}
