@@ -29,6 +29,8 @@ pub(crate) struct Kind {
     pub(crate) purpose: &'static str,
     /// What is fixed when the server starts (why it cannot be generic).
     pub(crate) fixed: &'static str,
+    /// What to write instead of an `impl Trait` parameter.
+    pub(crate) param_hint: &'static str,
 }
 
 pub(crate) const TOOL: Kind = Kind {
@@ -37,6 +39,7 @@ pub(crate) const TOOL: Kind = Kind {
     verb: "call",
     purpose: "say what the tool does, for the model that calls it",
     fixed: "its schema",
+    param_hint: "use a concrete type",
 };
 
 pub(crate) const PROMPT: Kind = Kind {
@@ -45,6 +48,7 @@ pub(crate) const PROMPT: Kind = Kind {
     verb: "get",
     purpose: "say what the prompt is for, for the user who picks it",
     fixed: "its argument list",
+    param_hint: "use `String` or `Option<String>`",
 };
 
 pub(crate) const RESOURCE: Kind = Kind {
@@ -53,6 +57,7 @@ pub(crate) const RESOURCE: Kind = Kind {
     verb: "read",
     purpose: "say what the resource holds, for the client that lists it",
     fixed: "its definition",
+    param_hint: "use `String`",
 };
 
 /// One parameter of the handler.
@@ -240,6 +245,39 @@ pub(crate) fn check_fn_shape(cx: &Ctxt, kind: &Kind, sig: &Signature) {
 }
 
 /// A method takes `&self`; a free function takes no receiver at all.
+/// A typed parameter of a handler with its `#[arg]` attributes, after the checks every kind
+/// makes first: a receiver is checked and noted in `receiver`, an `impl Trait` parameter is
+/// refused; both yield `None`.
+pub(crate) fn typed_param<'a>(
+    cx: &Ctxt,
+    kind: &Kind,
+    input: &'a syn::FnArg,
+    site: Site,
+    receiver: &mut bool,
+) -> Option<(&'a PatType, ArgAttr, Type)> {
+    let pat_ty = match input {
+        syn::FnArg::Receiver(r) => {
+            check_receiver(cx, kind, r, site);
+            *receiver = true;
+            return None;
+        }
+        syn::FnArg::Typed(p) => p,
+    };
+    let arg = crate::attr::parse_arg_attrs(cx, &pat_ty.attrs);
+    let ty = (*pat_ty.ty).clone();
+    if let Type::ImplTrait(_) = ty {
+        cx.error_spanned_by(
+            &ty,
+            format!(
+                "`impl Trait` parameters are not supported by `{}`; {}",
+                kind.attr, kind.param_hint
+            ),
+        );
+        return None;
+    }
+    Some((pat_ty, arg, ty))
+}
+
 pub(crate) fn check_receiver(cx: &Ctxt, kind: &Kind, r: &syn::Receiver, site: Site) {
     if site == Site::Free {
         cx.error_spanned_by(

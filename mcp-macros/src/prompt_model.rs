@@ -10,7 +10,7 @@ use crate::attr::{self, CommonAttr, Spanned, path_value, set};
 use crate::ctxt::Ctxt;
 use crate::model::{self, Access, ContextParams, PROMPT, Param, ParamKind, Site};
 use proc_macro2::Span;
-use syn::{FnArg, Path, Signature, Type};
+use syn::{Path, Signature, Type};
 
 /// What `#[prompt(...)]` said, before it is checked against the signature.
 #[derive(Default)]
@@ -83,23 +83,10 @@ pub(crate) fn prompt_def(
     let mut context = ContextParams::default();
     let mut arg_seen: Vec<String> = Vec::new();
     for input in &sig.inputs {
-        let pat_ty = match input {
-            FnArg::Receiver(r) => {
-                model::check_receiver(cx, &PROMPT, r, site);
-                receiver = true;
-                continue;
-            }
-            FnArg::Typed(p) => p,
-        };
-        let arg = attr::parse_arg_attrs(cx, &pat_ty.attrs);
-        let ty = (*pat_ty.ty).clone();
-        if let Type::ImplTrait(_) = ty {
-            cx.error_spanned_by(
-                &ty,
-                "`impl Trait` parameters are not supported by `#[prompt]`; use `String` or `Option<String>`",
-            );
+        let Some((pat_ty, arg, ty)) = model::typed_param(cx, &PROMPT, input, site, &mut receiver)
+        else {
             continue;
-        }
+        };
         if let Some(f) = &arg.flatten {
             cx.error_at(
                 f.key,

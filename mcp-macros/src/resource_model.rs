@@ -9,7 +9,7 @@ use crate::attr::{self, CommonAttr, Spanned, lit_str_value, path_value, set};
 use crate::ctxt::Ctxt;
 use crate::model::{self, Access, ContextParams, Param, ParamKind, RESOURCE, Site};
 use proc_macro2::Span;
-use syn::{FnArg, LitStr, Path, Signature, Type};
+use syn::{LitStr, Path, Signature, Type};
 
 /// What `#[resource(...)]` said, before it is checked against the signature.
 #[derive(Default)]
@@ -148,23 +148,10 @@ pub(crate) fn resource_def(
     let mut context = ContextParams::default();
     let mut received: Vec<String> = Vec::new();
     for input in &sig.inputs {
-        let pat_ty = match input {
-            FnArg::Receiver(r) => {
-                model::check_receiver(cx, &RESOURCE, r, site);
-                receiver = true;
-                continue;
-            }
-            FnArg::Typed(p) => p,
-        };
-        let arg = attr::parse_arg_attrs(cx, &pat_ty.attrs);
-        let ty = (*pat_ty.ty).clone();
-        if let Type::ImplTrait(_) = ty {
-            cx.error_spanned_by(
-                &ty,
-                "`impl Trait` parameters are not supported by `#[resource]`; use `String`",
-            );
+        let Some((pat_ty, arg, ty)) = model::typed_param(cx, &RESOURCE, input, site, &mut receiver)
+        else {
             continue;
-        }
+        };
         if let Some(f) = &arg.flatten {
             cx.error_at(
                 f.key,

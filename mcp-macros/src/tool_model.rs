@@ -9,7 +9,7 @@ use crate::attr::{self, CommonAttr, Spanned, flag_value, set};
 use crate::ctxt::Ctxt;
 use crate::model::{self, Access, ContextParams, Param, ParamKind, Site, TOOL};
 use proc_macro2::Span;
-use syn::{FnArg, Signature, Type};
+use syn::{Signature, Type};
 
 /// The longest tool name the runtime accepts.
 const MAX_TOOL_NAME_LEN: usize = 64;
@@ -117,23 +117,10 @@ pub(crate) fn tool_def(
     let mut arg_seen: Vec<String> = Vec::new();
     let mut flatten_seen = false;
     for input in &sig.inputs {
-        let pat_ty = match input {
-            FnArg::Receiver(r) => {
-                model::check_receiver(cx, &TOOL, r, site);
-                receiver = true;
-                continue;
-            }
-            FnArg::Typed(p) => p,
-        };
-        let arg = attr::parse_arg_attrs(cx, &pat_ty.attrs);
-        let ty = (*pat_ty.ty).clone();
-        if let Type::ImplTrait(_) = ty {
-            cx.error_spanned_by(
-                &ty,
-                "`impl Trait` parameters are not supported by `#[tool]`; use a concrete type",
-            );
+        let Some((pat_ty, arg, ty)) = model::typed_param(cx, &TOOL, input, site, &mut receiver)
+        else {
             continue;
-        }
+        };
         if model::is_context(&ty, &arg) {
             if let Some(d) = &arg.description {
                 cx.error_at(

@@ -12,23 +12,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-async fn setup() -> (Idp, Key, Running) {
-    let key = Key::generate("k1");
-    let idp = Idp::start(&[&key]).await;
-    let running = Running::start(test_server().build().unwrap(), |c| {
-        c.auth = Some(idp.validation(&c.resource));
-    })
-    .await;
-    (idp, key, running)
-}
-
-fn challenge(h: &Option<String>) -> &str {
-    h.as_deref().expect("a WWW-Authenticate header")
-}
-
 #[tokio::test]
 async fn three_phase_flow_no_token_read_token_step_up() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let http = client();
     let metadata = format!("{}/.well-known/oauth-protected-resource/mcp", srv.origin());
 
@@ -125,7 +111,7 @@ async fn three_phase_flow_no_token_read_token_step_up() {
 
 #[tokio::test]
 async fn bad_tokens_get_401_invalid_token() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let http = client();
     let good = idp.claims("alice", "orders:read", &srv.resource);
     let mut expired = good.clone();
@@ -233,7 +219,7 @@ async fn bad_tokens_get_401_invalid_token() {
 
 #[tokio::test]
 async fn query_string_tokens_and_other_schemes_are_refused() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let http = client();
     let token = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let r = call(
@@ -266,7 +252,7 @@ async fn query_string_tokens_and_other_schemes_are_refused() {
 
 #[tokio::test]
 async fn protected_resource_metadata_is_served_at_both_locations() {
-    let (idp, _key, srv) = setup().await;
+    let (idp, _key, srv) = setup_auth().await;
     let http = client();
     for path in [
         "/.well-known/oauth-protected-resource",
@@ -486,7 +472,7 @@ async fn legacy_init(http: &reqwest::Client, url: &str, token: &str) -> String {
 
 #[tokio::test]
 async fn legacy_sessions_belong_to_their_subject_and_never_replace_tokens() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let http = client();
     let alice = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let bob = key.sign(

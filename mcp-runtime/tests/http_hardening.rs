@@ -13,20 +13,6 @@ use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-async fn setup() -> (Idp, Key, Running) {
-    let key = Key::generate("k1");
-    let idp = Idp::start(&[&key]).await;
-    let running = Running::start(test_server().build().unwrap(), |c| {
-        c.auth = Some(idp.validation(&c.resource));
-    })
-    .await;
-    (idp, key, running)
-}
-
-fn www(h: &Option<String>) -> &str {
-    h.as_deref().expect("a WWW-Authenticate header")
-}
-
 /// Signs `claims` with `key` under an arbitrary `header` (its `alg` and `kid` are set here).
 fn sign_with(key: &Key, mut header: Header, claims: &Value) -> String {
     header.alg = Algorithm::ES256;
@@ -67,7 +53,7 @@ async fn lookup(srv: &Running, token: &str) -> (u16, Option<String>, Value) {
 /// understand is refused, whatever it lists, even `[]` or registered header names.
 #[tokio::test]
 async fn crit_headers_are_refused() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let claims = idp.claims("alice", "orders:read", &srv.resource);
     assert_eq!(lookup(&srv, &key.sign(&claims, None)).await.0, 200);
     for crit in [vec!["x-ext"], vec![], vec!["exp"], vec!["b64"]] {
@@ -77,15 +63,18 @@ async fn crit_headers_are_refused() {
         let token = sign_with(&key, header, &claims);
         let (status, h, body) = lookup(&srv, &token).await;
         assert_eq!(status, 401, "crit {crit:?}: {body}");
-        assert!(www(&h).contains(r#"error="invalid_token""#), "{h:?}");
-        assert!(www(&h).contains("crit"), "the reason names crit: {h:?}");
+        assert!(challenge(&h).contains(r#"error="invalid_token""#), "{h:?}");
+        assert!(
+            challenge(&h).contains("crit"),
+            "the reason names crit: {h:?}"
+        );
     }
 }
 
 /// Defect 2: two `Authorization` headers are a malformed request, not "the first one wins".
 #[tokio::test]
 async fn two_authorization_headers_are_a_bad_request() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let good = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let r = call(
         &client(),
@@ -101,8 +90,11 @@ async fn two_authorization_headers_are_a_bad_request() {
     .unwrap();
     let (status, h, body) = parts(r, "www-authenticate").await;
     assert_eq!(status, 400, "{body}");
-    assert!(www(&h).starts_with("Bearer "), "{h:?}");
-    assert!(www(&h).contains(r#"error="invalid_request""#), "{h:?}");
+    assert!(challenge(&h).starts_with("Bearer "), "{h:?}");
+    assert!(
+        challenge(&h).contains(r#"error="invalid_request""#),
+        "{h:?}"
+    );
     assert_eq!(body["id"], 5);
     assert_eq!(body["error"]["code"], -32600);
 }
@@ -111,14 +103,14 @@ async fn two_authorization_headers_are_a_bad_request() {
 /// before any decoding: not even the key set is fetched for it.
 #[tokio::test]
 async fn oversized_tokens_are_refused_before_decoding() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let mut claims = idp.claims("alice", "orders:read", &srv.resource);
     claims["padding"] = json!("x".repeat(12 * 1024));
     let big_but_valid = key.sign(&claims, None);
     let (status, h, body) = lookup(&srv, &big_but_valid).await;
     assert_eq!(status, 401, "{body}");
-    assert!(www(&h).contains(r#"error="invalid_token""#), "{h:?}");
-    assert!(www(&h).contains("8192 bytes"), "{h:?}");
+    assert!(challenge(&h).contains(r#"error="invalid_token""#), "{h:?}");
+    assert!(challenge(&h).contains("8192 bytes"), "{h:?}");
     // A 100 KiB token with an unknown key id: refused without fetching any key.
     let forged = Key::generate("forged");
     claims["padding"] = json!("y".repeat(100 * 1024));
@@ -134,7 +126,7 @@ async fn oversized_tokens_are_refused_before_decoding() {
 /// with `WWW-Authenticate: Bearer error="invalid_request"`.
 #[tokio::test]
 async fn query_tokens_get_an_invalid_request_challenge() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let token = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let r = call(
         &client(),
@@ -148,9 +140,12 @@ async fn query_tokens_get_an_invalid_request_challenge() {
     .unwrap();
     let (status, h, body) = parts(r, "www-authenticate").await;
     assert_eq!(status, 400);
-    assert!(www(&h).contains(r#"error="invalid_request""#), "{h:?}");
     assert!(
-        www(&h).contains(&format!(
+        challenge(&h).contains(r#"error="invalid_request""#),
+        "{h:?}"
+    );
+    assert!(
+        challenge(&h).contains(&format!(
             r#"resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
             srv.origin()
         )),
@@ -163,7 +158,7 @@ async fn query_tokens_get_an_invalid_request_challenge() {
 /// array holding it is refused.
 #[tokio::test]
 async fn an_issuer_array_is_refused() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let mut claims = idp.claims("alice", "orders:read", &srv.resource);
     for iss in [
         json!([idp.url, "https://other.example"]),
@@ -174,7 +169,7 @@ async fn an_issuer_array_is_refused() {
         claims["iss"] = iss.clone();
         let (status, h, _) = lookup(&srv, &key.sign(&claims, None)).await;
         assert_eq!(status, 401, "iss {iss}");
-        assert!(www(&h).contains(r#"error="invalid_token""#));
+        assert!(challenge(&h).contains(r#"error="invalid_token""#));
     }
 }
 
@@ -217,14 +212,14 @@ async fn keys_are_chosen_by_kid_and_algorithm_family() {
     let token = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let (status, h, _) = lookup(&srv, &token).await;
     assert_eq!(status, 401);
-    assert!(www(&h).contains("ambiguous"), "{h:?}");
+    assert!(challenge(&h).contains("ambiguous"), "{h:?}");
 }
 
 /// Defect 7 (RFC 6750 §3.1): a request with no bearer credentials (another scheme) gets a
 /// challenge without an error code.
 #[tokio::test]
 async fn other_schemes_get_a_plain_challenge() {
-    let (_idp, _key, srv) = setup().await;
+    let (_idp, _key, srv) = setup_auth().await;
     for value in [
         "Basic YWxpY2U6cHc=",
         "Negotiate abc",
@@ -243,8 +238,8 @@ async fn other_schemes_get_a_plain_challenge() {
         .unwrap();
         let (status, h, _) = parts(r, "www-authenticate").await;
         assert_eq!(status, 401, "{value}");
-        assert!(!www(&h).contains("error="), "{value}: {h:?}");
-        assert!(www(&h).contains(r#"scope="orders:read""#), "{h:?}");
+        assert!(!challenge(&h).contains("error="), "{value}: {h:?}");
+        assert!(challenge(&h).contains(r#"scope="orders:read""#), "{h:?}");
     }
 }
 
@@ -289,7 +284,7 @@ async fn unavailable_keys_are_503_and_recover() {
 /// opened it; the same subject through another client is refused.
 #[tokio::test]
 async fn sessions_are_bound_to_the_client_too() {
-    let (idp, key, srv) = setup().await;
+    let (idp, key, srv) = setup_auth().await;
     let http = client();
     let mine = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let mut other = idp.claims("alice", "orders:read", &srv.resource);
@@ -369,7 +364,7 @@ async fn metadata_advertises_the_baseline_scopes() {
         .unwrap();
     let (status, h, _) = parts(r, "www-authenticate").await;
     assert_eq!(status, 401);
-    assert!(www(&h).ends_with(r#"scope="orders:read""#), "{h:?}");
+    assert!(challenge(&h).ends_with(r#"scope="orders:read""#), "{h:?}");
 }
 
 /// The defaults above are settings: the metadata can list every declared scope or an
@@ -415,5 +410,5 @@ async fn scopes_supported_and_the_token_cap_are_configurable() {
     let token = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
     let (status, h, _) = lookup(&srv, &token).await;
     assert_eq!(status, 401);
-    assert!(www(&h).contains("64 bytes"), "{h:?}");
+    assert!(challenge(&h).contains("64 bytes"), "{h:?}");
 }

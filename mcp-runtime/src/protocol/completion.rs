@@ -1,7 +1,7 @@
 //! `completion/complete`: suggestions for prompt arguments and resource template variables.
 
-use super::Object;
 use super::server::{RequestScope, Server};
+use super::{Object, unknown};
 use crate::authz::Target;
 use crate::error::McpError;
 use serde_json::{Map, Value, json};
@@ -47,14 +47,11 @@ impl Server {
                         .get("name")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    let prompt =
-                        self.inner
-                            .prompts
-                            .get(name)
-                            .ok_or_else(|| McpError::InvalidParams {
-                                message: format!("Unknown prompt: {name}"),
-                                data: Some(json!({ "name": name })),
-                            })?;
+                    let prompt = self
+                        .inner
+                        .prompts
+                        .get(name)
+                        .ok_or_else(|| unknown("prompt", name))?;
                     self.authorize(scope, &Target::prompt(prompt))?;
                     if !prompt.arguments().iter().any(|a| a.name == arg_name) {
                         return Err(McpError::invalid_params(format!(

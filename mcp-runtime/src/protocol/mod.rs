@@ -61,3 +61,21 @@ fn to_object(result: impl serde::Serialize) -> Result<Object, crate::error::McpE
         Err(e) => Err(McpError::Internal(e.to_string())),
     }
 }
+
+/// Takes the `name` a `tools/call` or `prompts/get` names (a string).
+fn take_name(params: &mut Object, method: &str) -> Result<String, crate::error::McpError> {
+    match params.remove("name") {
+        Some(serde_json::Value::String(name)) => Ok(name),
+        _ => Err(crate::error::McpError::invalid_params(format!(
+            "`{method}` needs `name` (a string)"
+        ))),
+    }
+}
+
+/// `-32602` for a tool or prompt (`noun`) this server does not have.
+fn unknown(noun: &str, name: &str) -> crate::error::McpError {
+    crate::error::McpError::InvalidParams {
+        message: format!("Unknown {noun}: {name}"),
+        data: Some(serde_json::json!({ "name": name })),
+    }
+}

@@ -3,7 +3,7 @@
 use super::era::Era;
 use super::input;
 use super::server::{RequestScope, Server};
-use super::{Object, to_object};
+use super::{Object, take_name, to_object, unknown};
 use crate::authz::Target;
 use crate::context::LogLevel;
 use crate::error::McpError;
@@ -38,19 +38,12 @@ impl Server {
         era: Era,
     ) -> Result<Object, McpError> {
         let Request { id, mut params, .. } = request;
-        let Some(Value::String(name)) = params.remove("name") else {
-            return Err(McpError::invalid_params(
-                "`prompts/get` needs `name` (a string)",
-            ));
-        };
+        let name = take_name(&mut params, "prompts/get")?;
         let prompt = self
             .inner
             .prompts
             .get(&name)
-            .ok_or_else(|| McpError::InvalidParams {
-                message: format!("Unknown prompt: {name}"),
-                data: Some(json!({ "name": name })),
-            })?;
+            .ok_or_else(|| unknown("prompt", &name))?;
         self.authorize(scope, &Target::prompt(prompt))?;
         let arguments: PromptArguments = match params.remove("arguments") {
             None | Some(Value::Null) => PromptArguments::new(),

@@ -4,7 +4,7 @@
 use super::era::Era;
 use super::input;
 use super::server::{RequestScope, Server};
-use super::{Object, to_object};
+use super::{Object, take_name, to_object, unknown};
 use crate::authz::Target;
 use crate::content::Arguments;
 use crate::context::{LogLevel, ToolContext};
@@ -51,19 +51,12 @@ impl Server {
         era: Era,
     ) -> Result<Object, McpError> {
         let Request { id, mut params, .. } = request;
-        let Some(Value::String(name)) = params.remove("name") else {
-            return Err(McpError::invalid_params(
-                "`tools/call` needs `name` (a string)",
-            ));
-        };
+        let name = take_name(&mut params, "tools/call")?;
         let tool = self
             .inner
             .tools
             .get(&name)
-            .ok_or_else(|| McpError::InvalidParams {
-                message: format!("Unknown tool: {name}"),
-                data: Some(json!({ "name": name })),
-            })?;
+            .ok_or_else(|| unknown("tool", &name))?;
         self.authorize(scope, &Target::tool(tool))?;
         let missing: Map<String, Value> = tool
             .required_client_capabilities()

@@ -345,3 +345,19 @@ pub async fn parts(response: reqwest::Response, header: &str) -> (u16, Option<St
     };
     (status, h, body)
 }
+
+/// A key, an identity provider serving it, and the test server validating its tokens.
+pub async fn setup_auth() -> (Idp, Key, Running) {
+    let key = Key::generate("k1");
+    let idp = Idp::start(&[&key]).await;
+    let running = Running::start(test_server().build().unwrap(), |c| {
+        c.auth = Some(idp.validation(&c.resource));
+    })
+    .await;
+    (idp, key, running)
+}
+
+/// The `WWW-Authenticate` header a response must carry.
+pub fn challenge(h: &Option<String>) -> &str {
+    h.as_deref().expect("a WWW-Authenticate header")
+}
