@@ -55,6 +55,17 @@ impl Ctxt {
         }
         Err(first)
     }
+
+    /// For unit tests: every error message, one per line.
+    #[cfg(test)]
+    pub(crate) fn messages(self) -> Result<(), String> {
+        self.check().map_err(|e| {
+            e.into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.

@@ -201,14 +201,7 @@ mod tests {
         let a = parse_prompt_attr(&cx, attr);
         let f: syn::ItemFn = syn::parse2(item).unwrap();
         let d = prompt_def(&cx, &a, Span::call_site(), &f.sig, &f.attrs, Site::Free);
-        match cx.check() {
-            Ok(()) => Ok(d.unwrap()),
-            Err(e) => Err(e
-                .into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")),
-        }
+        cx.messages().map(|()| d.unwrap())
     }
 
     #[test]
