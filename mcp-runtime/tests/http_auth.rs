@@ -355,17 +355,7 @@ async fn keys_are_discovered_from_issuer_metadata() {
     })
     .await;
     let token = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
-    let r = call(
-        &client(),
-        &srv.url,
-        1,
-        "get_order_status",
-        json!({"order_id": "TN-1"}),
-    )
-    .bearer_auth(token)
-    .send()
-    .await
-    .unwrap();
+    let r = lookup_as(&srv, token).await;
     assert_eq!(r.status(), 200);
     assert_eq!(idp.fetches.load(Ordering::SeqCst), 1);
 }
@@ -381,33 +371,13 @@ async fn unreachable_keys_fail_closed() {
     })
     .await;
     let token = key.sign(&idp.claims("alice", "orders:read", &srv.resource), None);
-    let r = call(
-        &client(),
-        &srv.url,
-        1,
-        "get_order_status",
-        json!({"order_id": "TN-1"}),
-    )
-    .bearer_auth(&token)
-    .send()
-    .await
-    .unwrap();
+    let r = lookup_as(&srv, &token).await;
     let (status, retry, _) = parts(r, "retry-after").await;
     assert_eq!(status, 503, "keys unavailable: nothing can be verified");
     assert!(retry.is_some());
     // Once the issuer is back, the same token works.
     idp.up.store(true, Ordering::SeqCst);
-    let r = call(
-        &client(),
-        &srv.url,
-        1,
-        "get_order_status",
-        json!({"order_id": "TN-1"}),
-    )
-    .bearer_auth(&token)
-    .send()
-    .await
-    .unwrap();
+    let r = lookup_as(&srv, &token).await;
     assert_eq!(r.status(), 200);
 }
 

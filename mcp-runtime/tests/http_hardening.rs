@@ -35,17 +35,7 @@ fn claims_for(issuer: &str, sub: &str, scope: &str, aud: &str) -> Value {
 }
 
 async fn lookup(srv: &Running, token: &str) -> (u16, Option<String>, Value) {
-    let r = call(
-        &client(),
-        &srv.url,
-        1,
-        "get_order_status",
-        json!({"order_id": "TN-1"}),
-    )
-    .bearer_auth(token)
-    .send()
-    .await
-    .unwrap();
+    let r = lookup_as(srv, token).await;
     parts(r, "www-authenticate").await
 }
 

@@ -361,3 +361,18 @@ pub async fn setup_auth() -> (Idp, Key, Running) {
 pub fn challenge(h: &Option<String>) -> &str {
     h.as_deref().expect("a WWW-Authenticate header")
 }
+
+/// `get_order_status` of `TN-1` on `srv` (request id 1) with `token` as the bearer token.
+pub async fn lookup_as(srv: &Running, token: impl std::fmt::Display) -> reqwest::Response {
+    call(
+        &client(),
+        &srv.url,
+        1,
+        "get_order_status",
+        json!({"order_id": "TN-1"}),
+    )
+    .bearer_auth(token)
+    .send()
+    .await
+    .unwrap()
+}
