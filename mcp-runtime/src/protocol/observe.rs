@@ -1,5 +1,5 @@
 //! What the dispatcher records about each request: its labels in the request metrics
-//! ([`crate::metrics`]).
+//! ([`crate::metrics`]), and (with the `otel` feature) the span of each tool call.
 
 use super::era::Era;
 use super::method::Method;
@@ -47,4 +47,33 @@ pub(super) fn request<T>(
         outcome(result),
         started.elapsed(),
     );
+}
+
+/// The span of one call of the registered tool `tool` (the `otel` feature; otherwise a
+/// disabled span that costs nothing).
+pub(super) fn tool_span(tool: &str, era: Era) -> tracing::Span {
+    #[cfg(feature = "otel")]
+    {
+        tracing::info_span!(
+            "mcp.tool_call",
+            mcp.tool = tool,
+            mcp.era = era_label(era),
+            mcp.decision = tracing::field::Empty,
+        )
+    }
+    #[cfg(not(feature = "otel"))]
+    {
+        let _ = (tool, era);
+        tracing::Span::none()
+    }
+}
+
+/// Records the authorization decision on a tool call's span.
+pub(super) fn record_decision<T>(span: &tracing::Span, decided: &Result<T, McpError>) {
+    let decision = match decided {
+        Ok(_) => "allow",
+        Err(McpError::RateLimited { .. }) => "rate_limited",
+        Err(_) => "deny",
+    };
+    span.record("mcp.decision", decision);
 }

@@ -96,6 +96,8 @@ mod reply;
 mod server;
 mod session;
 mod stream;
+#[cfg(feature = "otel")]
+mod trace_context;
 
 pub use config::{AdvertisedScopes, HttpConfig, HttpError};
 pub use exporter::MetricsEndpoint;

@@ -128,6 +128,10 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
     if let Some(cors) = cors {
         routes = routes.layer(cors);
     }
+    #[cfg(feature = "otel")]
+    let routes = routes.layer(axum::middleware::from_fn(
+        super::trace_context::continue_trace,
+    ));
     let router = routes
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
