@@ -222,6 +222,7 @@ where
             }
         }
     };
+    crate::telemetry::shutdown();
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -11,6 +11,7 @@ pub mod credentials;
 mod error;
 pub mod extract;
 pub mod jsonrpc;
+pub mod metrics;
 pub mod policy;
 pub mod protocol;
 pub mod registry;

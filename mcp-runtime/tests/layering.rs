@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("asking", 0),
     ("jsonrpc", 0),
+    ("metrics", 0),
     ("telemetry", 0),
     ("uri_template", 0),
     ("content", 1),

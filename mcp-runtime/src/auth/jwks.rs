@@ -236,21 +236,7 @@ impl JwksCache {
             .last_attempt
             .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
         let failure = if allowed {
-            refresh.last_attempt = Some(Instant::now());
-            match self.fetch(&mut refresh).await {
-                Ok(keys) => {
-                    tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
-                    warn_if_ambiguous(&keys);
-                    refresh.last_failed = false;
-                    self.store(keys);
-                    None
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "fetching the issuer's signing keys failed");
-                    refresh.last_failed = true;
-                    Some(e)
-                }
-            }
+            self.refresh_now(&mut refresh).await.err()
         } else if refresh.last_failed {
             Some(JwksError::RateLimited)
         } else {
@@ -263,6 +249,49 @@ impl JwksCache {
             (None, Some(e)) => Err(e),
             (None, None) => Ok(None),
         }
+    }
+
+    /// Fetches the keys now and puts them in use (the caller holds the refresh lock and has
+    /// checked the refresh interval).
+    async fn refresh_now(&self, refresh: &mut Refresh) -> Result<(), JwksError> {
+        refresh.last_attempt = Some(Instant::now());
+        let fetched = self.fetch(refresh).await;
+        crate::metrics::global().jwks_fetch(fetched.is_ok());
+        match fetched {
+            Ok(keys) => {
+                tracing::debug!(keys = keys.keys.len(), "signing keys refreshed");
+                warn_if_ambiguous(&keys);
+                refresh.last_failed = false;
+                self.store(keys);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "fetching the issuer's signing keys failed");
+                refresh.last_failed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether keys are in hand to verify tokens with (a readiness check). Keys fetched once
+    /// stay in hand while the issuer is unreachable. With none yet, one fetch is tried unless
+    /// a fetch is under way or the last attempt was less than
+    /// [`JwksSettings::min_refresh_interval`] ago: probing readiness often never fetches more
+    /// often than validating tokens would.
+    pub async fn ready(&self) -> bool {
+        if self.cached.load().is_some() {
+            return true;
+        }
+        let Ok(mut refresh) = self.refresh.try_lock() else {
+            return false;
+        };
+        if self.cached.load().is_some() {
+            return true;
+        }
+        let allowed = refresh
+            .last_attempt
+            .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
+        allowed && self.refresh_now(&mut refresh).await.is_ok()
     }
 
     /// Puts a fetched set in use: the same keys keep their generation (and their decoded

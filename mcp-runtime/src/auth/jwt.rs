@@ -72,6 +72,23 @@ pub enum TokenError {
     Expired,
 }
 
+impl TokenError {
+    /// The `outcome` label of `mcp_token_validations_total` (see [`crate::metrics`]).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::Algorithm(_) => "algorithm",
+            Self::Critical => "critical",
+            Self::AmbiguousKey(_) => "ambiguous_key",
+            Self::Type(_) => "type",
+            Self::UnknownKey => "unknown_key",
+            Self::KeysUnavailable(_) => "keys_unavailable",
+            Self::Invalid(_) => "invalid",
+            Self::Expired => "expired",
+        }
+    }
+}
+
 /// Why a validator could not be built from the settings.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -163,6 +180,12 @@ impl TokenValidator {
         self.cache.clear();
     }
 
+    /// Whether the issuer's signing keys are in hand (see [`JwksCache::ready`]): what a
+    /// readiness probe asks.
+    pub async fn keys_ready(&self) -> bool {
+        self.keys.ready().await
+    }
+
     /// How many validated tokens are remembered.
     pub fn cached_tokens(&self) -> usize {
         self.cache.len()
@@ -182,6 +205,14 @@ impl TokenValidator {
     /// # Errors
     /// The reason the token is refused.
     pub async fn validate_shared(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        let result = self.validate_cached(token).await;
+        let outcome = result.as_ref().map_or_else(TokenError::label, |_| "valid");
+        crate::metrics::global().token_validation(outcome);
+        result
+    }
+
+    /// [`TokenValidator::validate_shared`] before it is counted.
+    async fn validate_cached(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
         if !self.cache.enabled() {
             return self
                 .verify(token)
@@ -189,9 +220,12 @@ impl TokenValidator {
                 .map(|(caller, _, _)| Arc::new(caller));
         }
         let key = digest(token);
-        if let Some(generation) = self.keys.fresh_generation()
-            && let Some(caller) = self.cache.get(&key, unix_now(), generation)
-        {
+        let hit = self
+            .keys
+            .fresh_generation()
+            .and_then(|generation| self.cache.get(&key, unix_now(), generation));
+        crate::metrics::global().token_cache(hit.is_some());
+        if let Some(caller) = hit {
             return Ok(caller);
         }
         let verified = self.verify(token).await;

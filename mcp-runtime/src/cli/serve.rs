@@ -9,7 +9,7 @@ use crate::policy::{
     stdio_caller,
 };
 use crate::protocol::Server;
-use crate::transport::http::{HttpConfig, serve_http};
+use crate::transport::http::{HttpConfig, MetricsEndpoint, serve_http};
 use crate::transport::stdio::{StdioConfig, serve_stdio};
 use std::fmt;
 use std::net::SocketAddr;
@@ -102,6 +102,10 @@ where
                 let mut config = HttpConfig::new(resource);
                 config.bind = bind;
                 config.auth = settings.auth.clone();
+                config.metrics = settings.metrics.as_ref().map(|m| MetricsEndpoint {
+                    bind: m.bind,
+                    path: m.path.clone(),
+                });
                 serve_http(server, config).await.map_err(|e| e.to_string())
             }
         };
@@ -180,6 +184,7 @@ fn restart_only_changes(started: &EnvSettings, now: &EnvSettings) -> Vec<&'stati
     check("bind", started.bind != now.bind);
     check("resource", started.resource != now.resource);
     check("token_env", started.token_env != now.token_env);
+    check("metrics", started.metrics != now.metrics);
     match (&started.auth, &now.auth) {
         (Some(a), Some(b)) => {
             check("auth.issuer", a.issuer != b.issuer);
@@ -239,5 +244,40 @@ mod tests {
             ..a.auth.clone().unwrap()
         });
         assert_eq!(restart_only_changes(&a, &d), ["auth.jwks"]);
+        let e = settings("metrics = { bind = \"127.0.0.1:9100\" }\n");
+        assert_eq!(restart_only_changes(&settings(""), &e), ["metrics"]);
+    }
+
+    #[test]
+    fn metrics_settings_default_and_refuse_the_mcp_listener() {
+        let m = settings("metrics = {}\n").metrics.unwrap();
+        assert_eq!(m.bind, "127.0.0.1:9464".parse().unwrap());
+        assert_eq!(m.path, "/metrics");
+        let m = settings("metrics = { bind = \"0.0.0.0:9100\", path = \"/m\" }\n")
+            .metrics
+            .unwrap();
+        assert_eq!((m.bind.port(), m.path.as_str()), (9100, "/m"));
+        assert!(settings("").metrics.is_none());
+        let refused = |extra: &str| {
+            let text = format!(
+                "[env.prod]\ntransport = \"http\"\nbind = \"127.0.0.1:8080\"\nresource = \"http://127.0.0.1:8080/mcp\"\n{extra}"
+            );
+            let source = Source {
+                name: "policy.toml".into(),
+                text,
+                base_dir: ".".into(),
+            };
+            let catalog = Arc::new(crate::authz::Catalog::default());
+            match Policy::parse(source, catalog) {
+                Err(e) => e.to_string(),
+                Ok(p) => p.compile("prod", &|_| None).unwrap_err().to_string(),
+            }
+        };
+        assert!(
+            refused("metrics = { bind = \"127.0.0.1:8080\" }\n")
+                .contains("must differ from `bind`")
+        );
+        assert!(refused("metrics = { path = \"metrics\" }\n").contains("must start with `/`"));
+        assert!(refused("metrics = { port = 1 }\n").contains("port"));
     }
 }

@@ -73,6 +73,7 @@ pub(crate) fn decision(
     rule: &str,
     reason: &str,
 ) {
+    crate::metrics::global().decision(kind.as_str(), rule, verdict.as_str());
     let tool = (kind == Primitive::Tool).then_some(name);
     tracing::info!(
         target: TARGET,

@@ -76,6 +76,7 @@ pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
 pub use load::Policy;
 pub use model::{ListMode, TransportKind};
+pub use settings::MetricsSettings;
 pub use values::RateLimit;
 
 pub(crate) use diagnostic::closest;

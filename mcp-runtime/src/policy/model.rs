@@ -154,6 +154,8 @@ pub(crate) struct EnvSection {
     pub principal: Option<PrincipalSection>,
     /// A variable holding a token for a stdio process (validated like an HTTP bearer token).
     pub token_env: Option<Name>,
+    /// The Prometheus exporter (HTTP only): `metrics = { bind = "…", path = "/metrics" }`.
+    pub metrics: Option<MetricsSection>,
     /// Per-environment tool rules (`[env.*]` only).
     #[serde(default)]
     pub tools: BTreeMap<Name, Rule>,
@@ -181,6 +183,16 @@ pub(crate) struct AuthSection {
     pub leeway: Option<Name>,
     /// Authorization servers advertised in the protected resource metadata.
     pub authorization_servers: Option<Vec<Name>>,
+}
+
+/// `metrics = { … }`: where the Prometheus exporter listens.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsSection {
+    /// Its own listen address (default `127.0.0.1:9464`; `${VAR}` allowed).
+    pub bind: Option<Name>,
+    /// The path (default `/metrics`).
+    pub path: Option<Name>,
 }
 
 /// `principal = { … }`: who the local stdio user is.

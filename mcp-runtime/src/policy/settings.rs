@@ -33,9 +33,20 @@ pub struct EnvSettings {
     pub principal_claims: Map<String, Value>,
     /// The variable holding a stdio token.
     pub token_env: Option<String>,
+    /// The Prometheus exporter (`metrics = { … }`, HTTP only).
+    pub metrics: Option<MetricsSettings>,
     /// Variables that are referenced without a default but not set. `serve` refuses to start
     /// with any; `check` reports them as warnings.
     pub unresolved: Vec<Diagnostic>,
+}
+
+/// Where the Prometheus exporter listens: a listener apart from the MCP endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Its listen address (default `127.0.0.1:9464`).
+    pub bind: SocketAddr,
+    /// Its path (default `/metrics`).
+    pub path: String,
 }
 
 /// Resolves `env`'s settings from its `layers` (most general first), expanding `${VAR}`s with
@@ -146,6 +157,7 @@ pub(super) fn resolve(
         },
         _ => None,
     };
+    let metrics = metrics(source, layers, &mut expand, bind, &mut errors);
     let principal = layers.iter().rev().find_map(|(_, s)| s.principal.as_ref());
     let token_env = layers.iter().rev().find_map(|(_, s)| s.token_env.as_ref());
     let auth = match (has_auth, issuer, issuer_template.is_some()) {
@@ -177,6 +189,12 @@ pub(super) fn resolve(
             TransportKind::Stdio
         }
         Some(TransportKind::Stdio) => {
+            if metrics.is_some() {
+                errors.push(source.diag(
+                    env_span.clone(),
+                    format!("environment `{name}` serves stdio: `metrics` are exported by the HTTP transport only"),
+                ));
+            }
             if principal.is_none() && token_env.is_none() {
                 errors.push(source.diag(
                     env_span.clone(),
@@ -227,6 +245,48 @@ pub(super) fn resolve(
         principal_scopes: principal.map(|p| p.scopes.clone()).unwrap_or_default(),
         principal_claims: principal.map(|p| p.claims.clone()).unwrap_or_default(),
         token_env: token_env.cloned(),
+        metrics,
         unresolved,
     })
+}
+
+/// The exporter's settings: each field from the most specific layer that sets it.
+fn metrics(
+    source: &Source,
+    layers: &[(String, &Layer)],
+    expand: &mut impl FnMut(&Template) -> Option<String>,
+    mcp_bind: Option<SocketAddr>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<MetricsSettings> {
+    let field = |f: &dyn Fn(&super::valid::Metrics) -> Option<&Template>| {
+        layers
+            .iter()
+            .rev()
+            .find_map(|(_, s)| s.metrics.as_ref().and_then(f))
+            .cloned()
+    };
+    if !layers.iter().any(|(_, s)| s.metrics.is_some()) {
+        return None;
+    }
+    let path = layers
+        .iter()
+        .rev()
+        .find_map(|(_, s)| s.metrics.as_ref().and_then(|m| m.path.clone()))
+        .unwrap_or_else(|| "/metrics".to_owned());
+    let mut bind = SocketAddr::from(([127, 0, 0, 1], 9464));
+    if let Some(t) = field(&|m| m.bind.as_ref()) {
+        let text = expand(&t)?;
+        match text.parse::<SocketAddr>() {
+            Ok(a) if Some(a) == mcp_bind => errors.push(source.diag(
+                t.span.clone(),
+                format!("`metrics.bind` must differ from `bind` ({a}): metrics are never served on the MCP listener"),
+            )),
+            Ok(a) => bind = a,
+            Err(_) => errors.push(source.diag(
+                t.span.clone(),
+                format!("`metrics.bind` must be an address and port such as `127.0.0.1:9464`, not `{text}`"),
+            )),
+        }
+    }
+    Some(MetricsSettings { bind, path })
 }

@@ -83,6 +83,8 @@ pub(crate) struct Layer {
     pub(crate) principal: Option<Principal>,
     /// `token_env`.
     pub(crate) token_env: Option<String>,
+    /// `metrics`.
+    pub(crate) metrics: Option<Metrics>,
     /// Per-environment rules.
     pub(crate) rules: Vec<(RuleKey, Rule)>,
 }
@@ -102,6 +104,15 @@ pub(crate) struct Auth {
     pub(crate) leeway: Option<Duration>,
     /// `authorization_servers`.
     pub(crate) authorization_servers: Option<Vec<Template>>,
+}
+
+/// `metrics`, validated.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Metrics {
+    /// `bind`.
+    pub(crate) bind: Option<Template>,
+    /// `path` (starts with `/`).
+    pub(crate) path: Option<String>,
 }
 
 /// `principal`, validated.

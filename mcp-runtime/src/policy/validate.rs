@@ -404,7 +404,25 @@ impl<'a> Validator<'a> {
                 }
                 v.clone()
             }),
+            metrics: env.metrics.as_ref().map(|m| self.metrics(m)),
             rules,
+        }
+    }
+
+    fn metrics(&mut self, metrics: &super::model::MetricsSection) -> super::valid::Metrics {
+        let path = metrics.path.as_ref().map(|p| {
+            if !p.get_ref().starts_with('/') {
+                self.error(
+                    p.span(),
+                    format!("`metrics.path` must start with `/`, not `{}`", p.get_ref()),
+                    None,
+                );
+            }
+            p.get_ref().clone()
+        });
+        super::valid::Metrics {
+            bind: metrics.bind.as_ref().and_then(|v| self.template(v)),
+            path,
         }
     }
 

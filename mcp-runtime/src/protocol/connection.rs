@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub struct Connection {
     id: u64,
+    transport: Transport,
     state: Mutex<LegacyState>,
     in_flight: Mutex<HashMap<RequestId, AbortHandle>>,
     pending: Arc<PendingRequests>,
@@ -37,12 +38,39 @@ impl Default for Connection {
     }
 }
 
+/// The transport a [`Connection`] lives on (a label of the request metrics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// A byte stream: the stdio process, a pipe, a socket.
+    #[default]
+    Stdio,
+    /// A legacy Streamable HTTP session.
+    Http,
+}
+
+impl Transport {
+    /// `stdio` or `http`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+        }
+    }
+}
+
 impl Connection {
-    /// A fresh connection with no handshake yet.
+    /// A fresh connection with no handshake yet, on a byte stream ([`Transport::Stdio`]).
     pub fn new() -> Self {
+        Self::over(Transport::Stdio)
+    }
+
+    /// A fresh connection with no handshake yet, on `transport`.
+    pub fn over(transport: Transport) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         Self {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
+            transport,
             state: Mutex::new(LegacyState::default()),
             in_flight: Mutex::new(HashMap::new()),
             pending: Arc::new(PendingRequests::default()),
@@ -52,6 +80,11 @@ impl Connection {
     /// A process-unique number, for logs.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The transport it lives on.
+    pub fn transport(&self) -> Transport {
+        self.transport
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, LegacyState> {

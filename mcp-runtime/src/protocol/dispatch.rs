@@ -243,11 +243,13 @@ impl Server {
         era: Era,
         scope: &RequestScope,
     ) -> Result<Value, McpError> {
+        let started = std::time::Instant::now();
         let result = match era {
-            Era::Modern => self.handle_modern(request, method, scope).await?,
-            Era::Legacy => self.handle_legacy(request, method, scope).await?,
+            Era::Modern => self.handle_modern(request, method, scope).await,
+            Era::Legacy => self.handle_legacy(request, method, scope).await,
         };
-        Ok(Value::Object(result))
+        super::observe::request(method, era, scope, &result, started);
+        result.map(Value::Object)
     }
 
     async fn handle_modern(

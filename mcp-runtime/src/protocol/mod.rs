@@ -22,6 +22,7 @@ mod era;
 mod input;
 mod lifecycle;
 mod method;
+mod observe;
 mod paging;
 mod prompts;
 mod resources;
@@ -30,7 +31,7 @@ mod tools;
 
 pub use crate::context::Outbound;
 pub use builder::{Implementation, ServerBuilder};
-pub use connection::Connection;
+pub use connection::{Connection, Transport};
 pub(crate) use era::modern_meta_version;
 pub use era::{Era, detect_era, meta};
 pub use method::{Method, NotificationMethod};

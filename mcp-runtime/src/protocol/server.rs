@@ -193,7 +193,10 @@ impl Server {
         scope: &RequestScope,
         target: &Target<'_>,
     ) -> Result<(), McpError> {
-        Ok(self.inner.authorizer.authorize(&scope.caller, target)?)
+        let started = std::time::Instant::now();
+        let decided = self.inner.authorizer.authorize(&scope.caller, target);
+        crate::metrics::global().decision_latency(target.kind.as_str(), started.elapsed());
+        Ok(decided?)
     }
 
     /// The context a resource or prompt handler runs with.

@@ -14,6 +14,7 @@ use crate::registry::Tool;
 use futures::FutureExt;
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
+use tracing::Instrument as _;
 
 impl Server {
     /// `tools/list`: one page of the tools this caller may see.
@@ -57,7 +58,10 @@ impl Server {
             .tools
             .get(&name)
             .ok_or_else(|| unknown("tool", &name))?;
-        self.authorize(scope, &Target::tool(tool))?;
+        let span = super::observe::tool_span(&name, era);
+        let decided = self.authorize(scope, &Target::tool(tool));
+        super::observe::record_decision(&span, &decided);
+        decided?;
         let missing: Map<String, Value> = tool
             .required_client_capabilities()
             .iter()
@@ -93,6 +97,7 @@ impl Server {
             .build();
         let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
             .catch_unwind()
+            .instrument(span)
             .await;
         if let Some(result) = self.input_required(&asking) {
             return Ok(result);

@@ -1,5 +1,6 @@
 //! The HTTP transport's settings ([`HttpConfig`]) and why it could not start ([`HttpError`]).
 
+use super::exporter::MetricsEndpoint;
 use super::origin::{host_matches, split_origin};
 use crate::auth::TokenValidation;
 use crate::auth::jwks::JwksSettings;
@@ -54,6 +55,12 @@ pub struct HttpConfig {
     pub session_idle_timeout: Duration,
     /// After the shutdown signal, how long in-flight calls may take to finish (default 10 s).
     pub shutdown_grace: Duration,
+    /// The Prometheus exporter, on a listener of its own; `None` (the default) serves no
+    /// metrics (they are still collected in-process, see [`crate::metrics`]). Started by
+    /// [`serve_listener`](super::serve_listener) and [`serve_http`](super::serve_http); an
+    /// application embedding [`router`](super::router) serves
+    /// [`metrics::render`](crate::metrics::render) itself.
+    pub metrics: Option<MetricsEndpoint>,
 }
 
 impl HttpConfig {
@@ -92,6 +99,7 @@ impl HttpConfig {
             max_sessions: 1000,
             session_idle_timeout: Duration::from_secs(30 * 60),
             shutdown_grace: Duration::from_secs(10),
+            metrics: None,
         }
     }
 }

@@ -56,7 +56,9 @@
 //! [`HttpConfig`] and [`HttpError`] in `config`; the router, its layers and graceful shutdown
 //! in `server`; the `Host`/`Origin` check in `origin`; bearer tokens in `authn`; `POST` in
 //! `post`; `GET` and `DELETE` in `stream`; legacy sessions in `session`; CORS in `cors`;
-//! every refusal the transport makes in `refusal`; JSON and SSE answers in `reply`.
+//! every refusal the transport makes in `refusal`; JSON and SSE answers in `reply`;
+//! `/healthz` and `/readyz` in `health`; the Prometheus exporter ([`HttpConfig::metrics`],
+//! a listener of its own) in `exporter`.
 //!
 //! # Layers (outermost first)
 //! 1. `SetSensitiveRequestHeadersLayer` marks `Authorization` and `Cookie` sensitive, so
@@ -84,7 +86,9 @@
 mod authn;
 mod config;
 mod cors;
+mod exporter;
 mod headers;
+mod health;
 mod origin;
 mod post;
 mod refusal;
@@ -92,6 +96,9 @@ mod reply;
 mod server;
 mod session;
 mod stream;
+#[cfg(feature = "otel")]
+mod trace_context;
 
 pub use config::{AdvertisedScopes, HttpConfig, HttpError};
+pub use exporter::MetricsEndpoint;
 pub use server::{router, serve_http, serve_listener, shutdown_signal};

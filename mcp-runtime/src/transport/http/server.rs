@@ -3,7 +3,7 @@
 
 use super::config::{AdvertisedScopes, HttpConfig, HttpError};
 use super::session::Sessions;
-use super::{authn, cors, origin, post, stream};
+use super::{authn, cors, exporter, health, origin, post, stream};
 use crate::auth::TokenValidator;
 use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_url};
 use crate::context::Caller;
@@ -112,14 +112,12 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
         shutdown: CancellationToken::new(),
         server,
     });
-    let mut routes = Router::new()
-        .route(
-            &config.path,
-            post(post::post_mcp)
-                .get(stream::get_mcp)
-                .delete(stream::delete_mcp),
-        )
-        .route("/healthz", get(|| async { "ok" }));
+    let mut routes = Router::new().route(
+        &config.path,
+        post(post::post_mcp)
+            .get(stream::get_mcp)
+            .delete(stream::delete_mcp),
+    );
     if app.metadata.is_some() {
         for path in metadata_paths(&config.resource) {
             routes = routes.route(&path, get(authn::protected_resource_metadata));
@@ -130,11 +128,17 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
     if let Some(cors) = cors {
         routes = routes.layer(cors);
     }
+    #[cfg(feature = "otel")]
+    let routes = routes.layer(axum::middleware::from_fn(
+        super::trace_context::continue_trace,
+    ));
     let router = routes
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             origin::check_origin,
         ))
+        // Probes address the pod by IP and carry no Origin: after the Host / Origin check.
+        .merge(health::routes())
         .with_state(app.clone())
         .layer(
             ServiceBuilder::new()
@@ -171,6 +175,19 @@ where
 {
     let (router, app) = build(server, &config)?;
     let addr = listener.local_addr()?;
+    let exporter = match &config.metrics {
+        Some(endpoint) => Some(exporter::start(endpoint, app.clone()).await?),
+        None => None,
+    };
+    if app.validator.is_some() {
+        // Fetch the signing keys now rather than at the first request or probe.
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Some(v) = &app.validator {
+                v.keys_ready().await;
+            }
+        });
+    }
     tracing::info!(%addr, path = %config.path, resource = %config.resource, auth = app.validator.is_some(), "serving MCP over Streamable HTTP");
     let token = app.shutdown.clone();
     let signal = {
@@ -190,6 +207,10 @@ where
         }
     }
     app.sessions.clear();
+    token.cancel();
+    if let Some(exporter) = exporter {
+        let _ = exporter.await;
+    }
     tracing::info!("HTTP transport stopped");
     Ok(())
 }

@@ -9,7 +9,7 @@
 use super::headers;
 use super::refusal::Refusal;
 use crate::context::Caller;
-use crate::protocol::Connection;
+use crate::protocol::{Connection, Transport};
 use axum::http::HeaderMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -136,7 +136,7 @@ impl Sessions {
         let id = new_session_id();
         let session = Arc::new(Session {
             id: id.clone(),
-            connection: Arc::new(Connection::new()),
+            connection: Arc::new(Connection::over(Transport::Http)),
             owner,
             last_seen: Mutex::new(Instant::now()),
             closed: CancellationToken::new(),
