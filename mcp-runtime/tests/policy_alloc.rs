@@ -37,6 +37,7 @@ fn deciding_does_not_allocate() {
             tool("get_order_status", s("orders:read")),
             tool("cancel_order", s("orders:write")),
         ],
+        ..Default::default()
     });
     let policy = Policy::parse(
         Source {

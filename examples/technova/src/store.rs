@@ -173,6 +173,16 @@ impl Store {
         self.run(move |db| sqlite::cancel(db, &id, &reason)).await
     }
 
+    /// Who order `id` belongs to, `(tenant, customer)`, looked up on the blocking pool
+    /// (what the policy's ownership conditions read).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn owner_of(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
+        let id = id.to_owned();
+        self.run(move |db| sqlite::owner(db, &id)).await
+    }
+
     /// One order, blocking the calling thread.
     ///
     /// # Errors

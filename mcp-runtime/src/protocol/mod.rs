@@ -22,6 +22,7 @@ mod era;
 mod input;
 mod lifecycle;
 mod method;
+mod ownership;
 mod paging;
 mod prompts;
 mod resources;
@@ -34,6 +35,7 @@ pub use connection::Connection;
 pub(crate) use era::modern_meta_version;
 pub use era::{Era, detect_era, meta};
 pub use method::{Method, NotificationMethod};
+pub use ownership::{ResolveError, ResourceRef};
 pub use server::{RequestScope, Server};
 
 /// The newest protocol version, the only modern one.
