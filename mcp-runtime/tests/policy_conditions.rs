@@ -237,9 +237,8 @@ fn a_shadow_rule_allows_what_it_would_deny() {
     );
 
     // The same rule in an environment in shadow mode.
-    let env_shadow = authorizer(&format!(
-        "mode = \"shadow\"\n[tools.refund_order]\ncondition = \"args.amount <= 100\"\n"
-    ));
+    let env_shadow =
+        authorizer("mode = \"shadow\"\n[tools.refund_order]\ncondition = \"args.amount <= 100\"\n");
     assert_eq!(
         env_shadow.authorize_call(&caller("acme"), &Target::tool(&tool), &input),
         Ok(())
