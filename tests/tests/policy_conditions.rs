@@ -93,7 +93,7 @@ async fn only_orders_of_the_callers_tenant_can_be_cancelled_legacy_era() {
     // TN-1007 belongs to tenant `globex`; the local user is `technova`'s.
     let denied = peer.request(1, "tools/call", cancel("TN-1007")).await;
     assert_condition_denial(&denied, "does not hold");
-    assert_eq!(status(&mut peer, 2, "TN-1007", false).await, "pending");
+    assert_eq!(status(&mut peer, 2, "TN-1007", false).await, "processing");
 
     // An order of the caller's own tenant.
     let allowed = peer.request(3, "tools/call", cancel("TN-1002")).await;
@@ -139,7 +139,7 @@ async fn the_same_conditions_decide_in_the_modern_era() {
         .await;
     assert_eq!(allowed["result"]["isError"], Value::Null, "{allowed}");
     assert_eq!(status(&mut peer, 3, "TN-1003", true).await, "cancelled");
-    assert_eq!(status(&mut peer, 4, "TN-1007", true).await, "pending");
+    assert_eq!(status(&mut peer, 4, "TN-1007", true).await, "processing");
     audit(peer).await;
 }
 

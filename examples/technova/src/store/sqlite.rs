@@ -113,7 +113,7 @@ pub(super) fn prepare(conn: &Connection) -> Result<(), StoreError> {
         // One order placed through a partner shop: it belongs to tenant `globex`.
         conn.execute(
             "INSERT INTO orders (id, customer, item, total_cents, status, tenant)
-             VALUES ('TN-1007', 'wile@globex.example', 'Rocket skates', 49900, 'pending', 'globex')",
+             VALUES ('TN-1007', 'wile@globex.example', 'Rocket skates', 49900, 'processing', 'globex')",
             [],
         )?;
     }
