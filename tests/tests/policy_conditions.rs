@@ -182,3 +182,88 @@ async fn a_shadow_rule_audits_would_deny_and_lets_the_call_through() {
     assert_eq!(shadow["rule"], "env.local.tools.list_orders.condition");
     assert_eq!(shadow["condition"], "has(args.customer)");
 }
+
+/// Runs `technova` with `args`; its exit code and its output (stdout and stderr).
+fn technova_cmd(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(technova())
+        .args(args)
+        .current_dir(e2e::workspace_root())
+        .output()
+        .expect("technova runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn check_points_into_a_condition_that_names_a_missing_argument() {
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let broken = shipped.replace(
+        r#"condition = "resource.tenant == claims.tenant""#,
+        r#"condition = "resource.tenant == claims.tenant && args.order_idd != ''""#,
+    );
+    assert_ne!(broken, shipped);
+    let dir = std::env::temp_dir().join(format!("technova-e2e-{}-cond-check", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, &broken).expect("write policy");
+    let p = path.to_str().unwrap();
+    let (code, out) = technova_cmd(&["check", "--policy", p]);
+    assert_eq!(code, 1, "{out}");
+    let line = broken
+        .lines()
+        .position(|l| l.contains("args.order_idd"))
+        .unwrap()
+        + 1;
+    let column = broken
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("order_idd")
+        .unwrap()
+        + 1;
+    assert!(
+        out.contains(&format!(
+            "{p}:{line}:{column}: in condition `resource.tenant == claims.tenant && args.order_idd != ''`: unknown argument `order_idd` of tool `cancel_order`, which has: `order_id`, `reason`; did you mean `order_id`?"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_evaluates_conditions_on_given_arguments() {
+    let lead = r#"{"roles":["support-lead"],"tenant":"technova"}"#;
+    let args = r#"{"order_id":"TN-1007","reason":"changed mind"}"#;
+    let base = [
+        "explain",
+        "--env",
+        "prod",
+        "--tool",
+        "cancel_order",
+        "--claims",
+        lead,
+    ];
+    let run = |extra: &[&str]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(extra);
+        technova_cmd(&all)
+    };
+    let (code, out) = run(&["--arguments", args, "--owner", r#"{"tenant":"globex"}"#]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("rule:             tools.cancel_order.condition"),
+        "{out}"
+    );
+    let (code, out) = run(&["--arguments", args, "--owner", r#"{"tenant":"technova"}"#]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("decision:         allow"), "{out}");
+    let (code, out) = run(&[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("condition:        resource.tenant == claims.tenant (tools.cancel_order.condition; not evaluated without --arguments)"),
+        "{out}"
+    );
+}
