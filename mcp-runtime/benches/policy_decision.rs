@@ -26,6 +26,7 @@ fn engine(n: usize) -> Engine {
                 access: Access::Scopes(vec![format!("s{}", i % scopes)]),
             })
             .collect(),
+        ..Default::default()
     };
     let all: Vec<String> = (0..scopes).map(|i| format!("\"s{i}\"")).collect();
     let text = format!(

@@ -26,7 +26,8 @@
 
 use crate::context::Caller;
 use crate::registry::{Access, Prompt, Resource, ResourceTemplate, Tool};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -147,19 +148,25 @@ pub struct Denial {
     pub rule: String,
     /// Why, for people.
     pub reason: String,
+    /// The policy condition that failed (its CEL source), when a condition decided.
+    pub condition: Option<String>,
 }
 
 impl Denial {
     /// The `data` of the JSON-RPC error (the refused item is under `tool`, `prompt` or
     /// `resource`).
     pub fn to_data(&self) -> Value {
-        json!({
+        let mut data = json!({
             self.kind.as_str(): self.name,
             "requiredScopes": self.required,
             "missingScopes": self.missing,
             "rule": self.rule,
             "reason": self.reason,
-        })
+        });
+        if let (Some(condition), Some(map)) = (&self.condition, data.as_object_mut()) {
+            map.insert("condition".into(), Value::String(condition.clone()));
+        }
+        data
     }
 }
 
@@ -204,6 +211,30 @@ pub trait Authorizer: Send + Sync + 'static {
     /// # Errors
     /// The typed [`Refusal`] that the transport renders.
     fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal>;
+
+    /// Allows `caller` to make one `tools/call` of `target` with `input` (its arguments and
+    /// the resource they name), for authorizers whose rules look at them. The default
+    /// ignores the input and decides like [`Authorizer::authorize`].
+    ///
+    /// # Errors
+    /// The typed [`Refusal`] that the transport renders.
+    fn authorize_call(
+        &self,
+        caller: &Caller,
+        target: &Target<'_>,
+        input: &CallInput<'_>,
+    ) -> Result<(), Refusal> {
+        let _ = input;
+        self.authorize(caller, target)
+    }
+
+    /// Whether deciding a call of `target` by `caller` needs the resource its arguments
+    /// name ([`CallInput::resource`]). Asked before the resource is looked up, so a caller
+    /// that is refused anyway never causes a lookup. The default is `false`.
+    fn needs_resource(&self, caller: &Caller, target: &Target<'_>) -> bool {
+        let _ = (caller, target);
+        false
+    }
 
     /// Whether list results (`tools/list`, `prompts/list`, `resources/list`,
     /// `resources/templates/list`) show `target` to `caller`.
@@ -261,6 +292,7 @@ impl Authorizer for DeclaredScopes {
             reason: format!("missing scope(s) {}", missing.join(", ")),
             missing,
             rule: format!("{}:{name} (declared scopes)", kind.as_str()),
+            condition: None,
         })))
     }
 
@@ -274,6 +306,26 @@ impl Authorizer for DeclaredScopes {
     }
 }
 
+/// What one `tools/call` carries that an [`Authorizer`] may look at: the call's arguments
+/// and, when the tool names a resource and the authorizer asked for it
+/// ([`Authorizer::needs_resource`]), the resource as the application's resolver described it.
+#[derive(Clone, Copy, Debug)]
+pub struct CallInput<'a> {
+    /// The `arguments` object of the call (`null` when absent).
+    pub arguments: &'a Value,
+    /// The resource the arguments name: its attributes, or why it could not be resolved
+    /// (`None`: not looked up).
+    pub resource: Option<Result<&'a Map<String, Value>, &'a str>>,
+}
+
+impl CallInput<'_> {
+    /// No arguments, no resource.
+    pub const NONE: CallInput<'static> = CallInput {
+        arguments: &Value::Null,
+        resource: None,
+    };
+}
+
 /// Everything a built server can authorize, as a policy sees it: each tool, prompt, resource
 /// and resource template with its declared access, in registration order.
 #[derive(Clone, Debug, Default)]
@@ -282,6 +334,18 @@ pub struct Catalog {
     pub server_name: String,
     /// Every item, tools first, then prompts, resources and resource templates.
     pub entries: Vec<CatalogEntry>,
+    /// Each tool's input, by tool name (what policy conditions are checked against).
+    pub inputs: BTreeMap<String, ToolInput>,
+}
+
+/// What a tool takes, as policy conditions see it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ToolInput {
+    /// The tool's `inputSchema`.
+    pub schema: Value,
+    /// The argument that names the resource the tool acts on, if the server declares one
+    /// (`ServerBuilder::resource_argument`).
+    pub resource_argument: Option<String>,
 }
 
 /// One item of a [`Catalog`].

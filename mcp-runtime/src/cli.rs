@@ -127,6 +127,13 @@ pub struct ExplainArgs {
     /// Decide for the environment's local stdio principal instead of a token.
     #[arg(long, conflicts_with_all = ["scopes", "claims"])]
     pub local: bool,
+    /// The call's arguments, as a JSON object: evaluates the tool's conditions too.
+    #[arg(long)]
+    pub arguments: Option<String>,
+    /// What the resolver says about the resource the arguments name, as a JSON object
+    /// (read by conditions as `resource`).
+    #[arg(long, requires = "arguments")]
+    pub owner: Option<String>,
 }
 
 /// `--transport`.
@@ -364,7 +371,26 @@ fn explain(
         return Err(no_such_item(&catalog, kind, name));
     };
     let effective = engine.effective_scopes(&caller);
-    let decision = engine.decide_on(&caller, effective, Some(item));
+    let object = |flag: &str, text: &Option<String>| match text.as_deref().map(serde_json::from_str)
+    {
+        None => Ok(None),
+        Some(Ok(serde_json::Value::Object(m))) => Ok(Some(m)),
+        Some(_) => Err(PolicyError::Unsupported(format!(
+            "`{flag}` must be a JSON object"
+        ))),
+    };
+    let arguments = object("--arguments", &args.arguments)?.map(serde_json::Value::Object);
+    let owner = object("--owner", &args.owner)?;
+    let (decision, why) = match &arguments {
+        Some(arguments) => {
+            let input = crate::authz::CallInput {
+                arguments,
+                resource: Some(owner.as_ref().ok_or("no `--owner` given")),
+            };
+            engine.decide_call(&caller, effective, Some(item), &input)
+        }
+        None => (engine.decide_on(&caller, effective, Some(item)), None),
+    };
     let w = |out: &mut dyn Write, k: &str, v: &str| writeln!(out, "{k:<17} {v}").map_err(io);
     w(
         out,
@@ -379,7 +405,18 @@ fn explain(
     w(out, "environment:", engine.env())?;
     w(out, "rule:", engine.rule(&decision))?;
     w(out, "reason:", &engine.reason(&decision))?;
+    if let Some(why) = why {
+        w(out, "not evaluated:", &why)?;
+    }
     w(out, "required scopes:", &item.required_names().join(" "))?;
+    for (condition, rule) in item.conditions() {
+        let when = if arguments.is_some() {
+            ""
+        } else {
+            "; not evaluated without --arguments"
+        };
+        w(out, "condition:", &format!("{condition} ({rule}{when})"))?;
+    }
     if let Some((limit, rule)) = item.rate_limit() {
         w(out, "rate limit:", &format!("{limit} per caller ({rule})"))?;
     }

@@ -1,8 +1,9 @@
 //! The decision hot path allocates nothing: effective scopes, the decision, the listing
-//! filter and an allowed `authorize` (with its audit event) run without a heap
-//! allocation once the policy is loaded.
+//! filter and an allowed `authorize` (with its audit event), and an allowed `authorize_call`
+//! with the call's arguments of a tool without conditions, run without a heap allocation
+//! once the policy is loaded.
 
-use mcp_runtime::authz::{Catalog, CatalogEntry, Primitive, Target};
+use mcp_runtime::authz::{CallInput, Catalog, CatalogEntry, Primitive, Target};
 use mcp_runtime::policy::{Policy, PolicyAuthorizer, PolicyHandle, Source};
 use mcp_runtime::{Access, Authorizer, CallToolResult, Caller, Tool};
 use serde_json::json;
@@ -37,6 +38,7 @@ fn deciding_does_not_allocate() {
             tool("get_order_status", s("orders:read")),
             tool("cancel_order", s("orders:write")),
         ],
+        ..Default::default()
     });
     let policy = Policy::parse(
         Source {
@@ -71,6 +73,11 @@ fn deciding_does_not_allocate() {
     // One-time, per-thread and per-call-site set-up (the snapshot slot of this thread, the
     // audit event's call-site registration) happens on the first call.
     assert!(authz.authorize(&lead, &Target::tool(&cancel)).is_ok());
+    let arguments = json!({"order_id": "TN-1002", "reason": "changed mind"});
+    let input = CallInput {
+        arguments: &arguments,
+        resource: None,
+    };
 
     let mut allowed = 0;
     let info = allocation_counter::measure(|| {
@@ -82,6 +89,11 @@ fn deciding_does_not_allocate() {
             }
         }
         assert!(authz.authorize(&lead, &Target::tool(&cancel)).is_ok());
+        assert!(
+            authz
+                .authorize_call(&lead, &Target::tool(&cancel), &input)
+                .is_ok()
+        );
     });
     assert_eq!(allowed, 6, "lead: 2 tools x (call, visible); reader: 1 x 2");
     assert_eq!(info.count_total, 0, "{info:?}");

@@ -143,6 +143,7 @@ impl Case {
                     }
                 })
                 .collect(),
+            ..Default::default()
         })
     }
 

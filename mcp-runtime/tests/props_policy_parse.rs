@@ -31,6 +31,7 @@ fn catalog() -> Arc<Catalog> {
             entry(Primitive::Prompt, "summary", &["orders:read"]),
             entry(Primitive::Resource, "orders://recent", &["orders:read"]),
         ],
+        ..Default::default()
     })
 }
 

@@ -48,7 +48,7 @@ async fn typescript_sdk_client_over_stdio() {
     let summary = last_json_line(&out);
     assert_eq!(summary["server"]["name"], "technova-orders");
     assert_lookup(&summary);
-    assert_eq!(summary["report"]["structuredContent"]["orders"], 6);
+    assert_eq!(summary["report"]["structuredContent"]["orders"], 7);
     let progress: Vec<f64> = summary["progress"]
         .as_array()
         .unwrap()

@@ -335,7 +335,7 @@ async fn a_slow_call_does_not_delay_ping_and_reports_progress() {
 
     let (report, notes) = peer.recv_response(&json!(1)).await;
     assert_eq!(
-        report["result"]["structuredContent"]["orders"], 6,
+        report["result"]["structuredContent"]["orders"], 7,
         "{report}"
     );
     let progress: Vec<f64> = notes

@@ -16,6 +16,7 @@ pub mod tools;
 use anyhow::Context as _;
 use mcp_runtime::Server;
 use mcp_runtime::credentials::BackendCredentials;
+use mcp_runtime::protocol::{ResolveError, ResourceRef};
 use mcp_runtime::registry::RegistryError;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,12 +36,37 @@ fn assemble(
     store: Arc<store::Store>,
     orders: impl FnOnce(Arc<store::Store>) -> tools::Orders,
 ) -> Result<Server, Vec<RegistryError>> {
+    let owners = Arc::clone(&store);
     Server::builder("technova-orders", env!("CARGO_PKG_VERSION"))
         .title("TechNova order assistant")
         .instructions("Look up, list and cancel TechNova orders. Order ids look like TN-1001.")
         .tools(Arc::new(orders(Arc::clone(&store))).tools())
+        // `cancel_order` acts on the order its `order_id` names; policy conditions read the
+        // order's tenant and customer as `resource.tenant` and `resource.owner`.
+        .resource_argument("cancel_order", "order_id")
+        .resource_resolver(move |r| order_owner(Arc::clone(&owners), r))
         .state(store)
         .build()
+}
+
+/// The tenant and customer of the order a call names (the ownership hook of the policy).
+async fn order_owner(
+    store: Arc<store::Store>,
+    r: ResourceRef,
+) -> Result<serde_json::Map<String, serde_json::Value>, ResolveError> {
+    let id = r.value.as_str().unwrap_or_default();
+    match store.owner_of(id).await {
+        Ok(Some((tenant, owner))) => {
+            let mut resource = serde_json::Map::new();
+            resource.insert("tenant".into(), tenant.into());
+            resource.insert("owner".into(), owner.into());
+            Ok(resource)
+        }
+        Ok(None) => Err(ResolveError::new(format!("no order with id {id}"))),
+        Err(e) => Err(ResolveError::new(format!(
+            "the order book is unavailable: {e}"
+        ))),
+    }
 }
 
 /// Where the order book lives and which downstream services the server talks to.

@@ -173,6 +173,16 @@ impl Store {
         self.run(move |db| sqlite::cancel(db, &id, &reason)).await
     }
 
+    /// Who order `id` belongs to, `(tenant, customer)`, looked up on the blocking pool
+    /// (what the policy's ownership conditions read).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn owner_of(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
+        let id = id.to_owned();
+        self.run(move |db| sqlite::owner(db, &id)).await
+    }
+
     /// One order, blocking the calling thread.
     ///
     /// # Errors
@@ -262,6 +272,40 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn orders_have_an_owner_and_older_databases_gain_the_tenant_column() {
+        let store = Store::with_sample_data();
+        assert_eq!(
+            store.owner_of("TN-1007").await.unwrap(),
+            Some(("globex".to_owned(), "wile@globex.example".to_owned()))
+        );
+        assert_eq!(
+            store.owner_of("TN-1002").await.unwrap(),
+            Some(("technova".to_owned(), "grace@example.com".to_owned()))
+        );
+        assert_eq!(store.owner_of("TN-9999").await.unwrap(), None);
+
+        let dir = std::env::temp_dir().join(format!("technova-tenant-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE orders (id TEXT PRIMARY KEY, customer TEXT NOT NULL, item TEXT NOT NULL,
+                total_cents INTEGER NOT NULL, status TEXT NOT NULL, tracking TEXT, cancel_reason TEXT);
+             INSERT INTO orders (id, customer, item, total_cents, status)
+                VALUES ('TN-1', 'old@example.com', 'Fax', 100, 'pending');",
+        )
+        .unwrap();
+        drop(old);
+        let upgraded = Store::open(&path).unwrap();
+        assert_eq!(
+            upgraded.owner_of("TN-1").await.unwrap(),
+            Some(("technova".to_owned(), "old@example.com".to_owned()))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn a_database_file_persists_and_is_seeded_once() {
         let dir = std::env::temp_dir().join(format!("technova-store-{}", std::process::id()));
@@ -279,7 +323,7 @@ mod tests {
         );
         assert_eq!(
             reopened.list(None, None).unwrap().len(),
-            6,
+            7,
             "not seeded twice"
         );
         assert_eq!(
@@ -380,7 +424,7 @@ mod tests {
             result["content"][0]["text"],
             "The tool `sql` failed unexpectedly (internal error)."
         );
-        assert_eq!(store.list_orders(None, None).await.unwrap().len(), 6);
+        assert_eq!(store.list_orders(None, None).await.unwrap().len(), 7);
         store
             .cancel_order("TN-1002", "after the panic")
             .await

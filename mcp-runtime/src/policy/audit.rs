@@ -12,7 +12,7 @@
 //! holds only validated claims.
 
 use super::engine::{Decision, Engine};
-use crate::authz::Primitive;
+use crate::authz::{Denial, Primitive};
 use crate::context::{Caller, CallerOrigin};
 use std::fmt;
 
@@ -107,5 +107,36 @@ pub(crate) fn list(engine: &Engine, caller: &Caller, visible: usize, hidden: usi
         visible,
         hidden,
         "authorization decision"
+    );
+}
+
+/// Records a denial that a rule in shadow mode would have made (`decision = "would_deny"`,
+/// `shadow = true`) on a call that goes ahead; `condition` names the CEL condition, if one
+/// decided.
+pub(crate) fn would_deny(
+    engine: &Engine,
+    decision: &Decision<'_>,
+    (kind, name): (Primitive, &str),
+    denial: &Denial,
+) {
+    let tool = (kind == Primitive::Tool).then_some(name);
+    tracing::info!(
+        target: TARGET,
+        env = engine.env(),
+        policy_revision = engine.revision(),
+        subject = decision.caller.subject(),
+        client_id = decision.caller.client_id().unwrap_or("-"),
+        origin = origin(decision.caller),
+        method = tool.map(|_| "tools/call"),
+        kind = kind.as_str(),
+        tool,
+        name,
+        decision = "would_deny",
+        shadow = true,
+        rule = denial.rule.as_str(),
+        missing = %Missing(engine, decision),
+        condition = denial.condition.as_deref(),
+        reason = denial.reason.as_str(),
+        "authorization decision (shadow)"
     );
 }

@@ -6,7 +6,7 @@ use super::audit::{self, Verdict};
 use super::engine::{CompiledRule, Decision, Engine, Outcome};
 use super::model::ListMode;
 use super::reload::PolicyHandle;
-use crate::authz::{Authorizer, CacheScope, Denial, Primitive, Refusal, Target};
+use crate::authz::{Authorizer, CacheScope, CallInput, Denial, Primitive, Refusal, Target};
 use crate::context::Caller;
 use std::sync::Arc;
 
@@ -46,7 +46,22 @@ pub fn denial_of(engine: &Engine, decision: &Decision<'_>, kind: Primitive, name
         missing: engine.missing_names(decision).map(str::to_owned).collect(),
         rule: engine.rule(decision).to_owned(),
         reason: engine.reason(decision),
+        condition: engine.condition(decision).map(str::to_owned),
     }
+}
+
+/// [`denial_of`], with why a condition could not be evaluated.
+fn denial_with(
+    engine: &Engine,
+    decision: &Decision<'_>,
+    target: &Target<'_>,
+    why: Option<String>,
+) -> Denial {
+    let mut denial = denial_of(engine, decision, target.kind, target.name);
+    if let (Some(why), Some(condition)) = (why, &denial.condition) {
+        denial.reason = format!("condition `{condition}` could not be evaluated ({why}); denied");
+    }
+    denial
 }
 
 /// The compiled rule of `target`. An item the policy was compiled without (a prompt or
@@ -66,12 +81,37 @@ fn rule_of<'e>(
 
 impl Authorizer for PolicyAuthorizer {
     fn authorize(&self, caller: &Caller, target: &Target<'_>) -> Result<(), Refusal> {
+        self.authorize_call(caller, target, &CallInput::NONE)
+    }
+
+    fn needs_resource(&self, caller: &Caller, target: &Target<'_>) -> bool {
+        let engine = self.handle.snapshot();
+        let mut adhoc = None;
+        let item = rule_of(&engine, target, &mut adhoc);
+        engine.needs_resource(caller, engine.effective_scopes(caller), item)
+    }
+
+    fn authorize_call(
+        &self,
+        caller: &Caller,
+        target: &Target<'_>,
+        input: &CallInput<'_>,
+    ) -> Result<(), Refusal> {
         let engine = self.handle.snapshot();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
         let effective = engine.effective_scopes(caller);
-        let decision = engine.decide_on(caller, effective, item);
+        let (decision, why) = engine.decide_call(caller, effective, item, input);
         let what = (target.kind, target.name);
+        if let Some(strict) = decision.item.and_then(CompiledRule::shadow)
+            && decision.is_allowed()
+        {
+            let (would, why) = engine.decide_call(caller, effective, Some(strict), input);
+            if !would.is_allowed() {
+                let denial = denial_with(&engine, &would, target, why);
+                audit::would_deny(&engine, &would, what, &denial);
+            }
+        }
         match (decision.outcome, decision.item) {
             (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
                 Ok(()) => {
@@ -90,7 +130,7 @@ impl Authorizer for PolicyAuthorizer {
                 }
             },
             _ => {
-                let denial = denial_of(&engine, &decision, target.kind, target.name);
+                let denial = denial_with(&engine, &decision, target, why);
                 let (rule, reason) = (&denial.rule, &denial.reason);
                 audit::decision(&engine, &decision, what, Verdict::Deny, rule, reason);
                 Err(Refusal::Forbidden(Box::new(denial)))

@@ -6,6 +6,7 @@
 use super::diagnostic::{PolicyError, did_you_mean};
 use super::engine::{CompiledRule, Condition, Engine, Limiter, Principal, kind_slot};
 use super::load::Policy;
+use super::model::Mode;
 use super::scopes::ScopeId;
 use super::scopes::ScopeSet;
 use super::settings;
@@ -158,7 +159,9 @@ impl Policy {
     }
 }
 
-/// One item's declaration and every rule about it, merged (most general first).
+/// One item's declaration and every rule about it, merged (most general first). Rules in
+/// shadow mode (or every rule, in an environment in shadow mode) are left out of the
+/// enforced rule and kept in its [`CompiledRule::shadow`], which has them all.
 fn compile_target(
     target: &ValidTarget,
     top: &[(RuleKey, Rule)],
@@ -174,6 +177,20 @@ fn compile_target(
             rule_layers.push((rule_path(Some(layer_name), key), r));
         }
     }
+    let env_shadow = layers.iter().rev().find_map(|(_, l)| l.mode) == Some(Mode::Shadow);
+    if !rule_layers.iter().any(|(_, r)| env_shadow || r.shadow) {
+        return merge(target, &rule_layers);
+    }
+    let strict = merge(target, &rule_layers);
+    rule_layers.retain(|(_, r)| !(env_shadow || r.shadow));
+    let mut enforced = merge(target, &rule_layers);
+    enforced.shadow = Some(Box::new(strict));
+    enforced
+}
+
+/// An item's declaration merged with `rule_layers`.
+fn merge(target: &ValidTarget, rule_layers: &[(String, &Rule)]) -> CompiledRule {
+    let key = &target.key;
     let declared_rule = declared_rule(key);
     let declared = ScopeSet::of(target.declared.iter().map(|(id, _)| *id));
     let mut required = declared;
@@ -187,8 +204,9 @@ fn compile_target(
     let mut enabled = true;
     let mut enabled_rule = None;
     let mut conditions = Vec::new();
+    let mut checks = Vec::new();
     let mut limit: Option<(RateLimit, String)> = None;
-    for (path, rule) in &rule_layers {
+    for (path, rule) in rule_layers {
         if let Some(e) = rule.enabled {
             enabled = e;
             enabled_rule = Some(format!("{path}.enabled"));
@@ -206,6 +224,9 @@ fn compile_target(
                 any_of: claim.any_of.clone(),
                 rule: format!("{path}.require_claims.{}", claim.name),
             });
+        }
+        if let Some(c) = &rule.condition {
+            checks.push((std::sync::Arc::clone(c), format!("{path}.condition")));
         }
         if let Some(l) = rule.rate_limit {
             limit = l.map(|l| (l, format!("{path}.rate_limit")));
@@ -233,6 +254,8 @@ fn compile_target(
         allow_rule,
         declared_rule,
         foreign: target.foreign.clone(),
+        checks,
+        shadow: None,
     }
 }
 

@@ -62,6 +62,10 @@ pub struct CompiledRule {
     pub(super) allow_rule: String,
     pub(super) declared_rule: String,
     pub(super) foreign: Vec<String>,
+    /// CEL conditions and their rules (see `condition`).
+    pub(super) checks: Vec<(std::sync::Arc<super::condition::CelCondition>, String)>,
+    /// The rule with its shadow-mode rules too: what is audited as would-deny.
+    pub(super) shadow: Option<Box<CompiledRule>>,
 }
 
 impl CompiledRule {
@@ -116,6 +120,8 @@ pub enum Outcome {
     MissingScopes(ScopeSet),
     /// Claim condition number `n` does not hold.
     ClaimFailed(usize),
+    /// CEL condition number `n` is false, or could not be evaluated (fail closed).
+    ConditionFailed(usize),
 }
 
 /// A decision with the item and the caller it is about; borrowed from the [`Engine`], so
@@ -274,7 +280,7 @@ impl Engine {
         set
     }
 
-    fn claims_of<'c>(&'c self, caller: &'c Caller) -> &'c Map<String, Value> {
+    pub(super) fn claims_of<'c>(&'c self, caller: &'c Caller) -> &'c Map<String, Value> {
         match (&self.principal, caller.origin()) {
             (Some(p), CallerOrigin::Local) => &p.claims,
             _ => caller.claims(),
@@ -414,6 +420,7 @@ impl Engine {
                 .find(|(i, _)| missing.contains(*i))
                 .map_or(t.declared_rule.as_str(), |(_, r)| r.as_str()),
             Outcome::ClaimFailed(i) => &t.conditions[i].rule,
+            Outcome::ConditionFailed(i) => &t.checks[i].1,
         }
     }
 
@@ -443,6 +450,9 @@ impl Engine {
                     c.path.join("."),
                     c.any_of.join(", ")
                 )
+            }
+            (Outcome::ConditionFailed(i), Some(t)) => {
+                format!("condition `{}` does not hold", t.checks[i].0.source)
             }
         }
     }

@@ -28,6 +28,7 @@
 //!         name: "cancel_order".into(),
 //!         access: Access::Scopes(vec!["orders:write".into()]),
 //!     }],
+//!     ..Default::default()
 //! });
 //! let text = r#"
 //! [grants.role]
@@ -56,7 +57,9 @@
 
 pub(crate) mod audit;
 mod authorizer;
+mod call;
 mod compile;
+mod condition;
 mod diagnostic;
 mod engine;
 mod keys;
@@ -75,7 +78,7 @@ pub use authorizer::{PolicyAuthorizer, denial, denial_of};
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
 pub use load::Policy;
-pub use model::{ListMode, TransportKind};
+pub use model::{ListMode, Mode, TransportKind};
 pub use settings::MetricsSettings;
 pub use values::RateLimit;
 

@@ -92,6 +92,21 @@ pub(crate) struct Rule {
     pub require_claims: BTreeMap<Name, Spanned<ClaimMatch>>,
     /// Per-caller limit such as `"5/minute"`, or `"none"` to lift an inherited one.
     pub rate_limit: Option<Name>,
+    /// A CEL condition over `claims`, `args`, `env` and `resource` (tools only).
+    pub condition: Option<Name>,
+    /// `shadow`: what this rule adds is only audited (would-deny), not enforced.
+    pub mode: Option<Spanned<Mode>>,
+}
+
+/// Whether rules are enforced or only audited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Denials deny.
+    #[default]
+    Enforce,
+    /// Denials are audited as would-deny and the call goes ahead.
+    Shadow,
 }
 
 /// What a claim must hold.
@@ -148,6 +163,8 @@ pub(crate) struct EnvSection {
     pub resource: Option<Name>,
     /// `permitted` (default) or `all`.
     pub list: Option<Spanned<ListMode>>,
+    /// `shadow`: every rule of the file is only audited in this environment.
+    pub mode: Option<Spanned<Mode>>,
     /// Token validation settings.
     pub auth: Option<AuthSection>,
     /// The local stdio user.

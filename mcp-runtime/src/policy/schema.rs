@@ -276,7 +276,14 @@ mod tests {
         assert_eq!(at(&["grants"]).unwrap(), ["scope", "role", "roles_claim"]);
         assert_eq!(
             at(&["env", "prod", "tools", "cancel_order"]).unwrap(),
-            ["enabled", "require_scopes", "require_claims", "rate_limit"]
+            [
+                "enabled",
+                "require_scopes",
+                "require_claims",
+                "rate_limit",
+                "condition",
+                "mode"
+            ]
         );
         assert_eq!(
             at(&["env", "prod", "auth"]).unwrap(),

@@ -3,12 +3,14 @@
 //! Compiling an environment consumes these types, so it has nothing left to re-check: only
 //! the deployment's variables, and the values they produce, can still be wrong.
 
-use super::model::{ListMode, TransportKind};
+use super::condition::CelCondition;
+use super::model::{ListMode, Mode, TransportKind};
 use super::scopes::ScopeId;
 use super::values::{RateLimit, Template};
 use crate::authz::{Catalog, Primitive};
 use serde_json::{Map, Value};
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A dotted claim path, split (`realm_access.roles` → `["realm_access", "roles"]`).
@@ -77,6 +79,8 @@ pub(crate) struct Layer {
     pub(crate) resource: Option<Template>,
     /// `list`.
     pub(crate) list: Option<ListMode>,
+    /// `mode`.
+    pub(crate) mode: Option<Mode>,
     /// `auth`.
     pub(crate) auth: Option<Auth>,
     /// `principal`.
@@ -137,6 +141,10 @@ pub(crate) struct Rule {
     pub(crate) require_claims: Vec<Claim>,
     /// `rate_limit`: `Some(None)` lifts an inherited limit.
     pub(crate) rate_limit: Option<Option<RateLimit>>,
+    /// `condition`, compiled and checked.
+    pub(crate) condition: Option<Arc<CelCondition>>,
+    /// `mode = "shadow"`.
+    pub(crate) shadow: bool,
 }
 
 /// One claim condition.

@@ -5,8 +5,9 @@
 //! becomes a [`ValidPolicy`] of typed values.
 
 use super::compile::section;
+use super::condition;
 use super::diagnostic::{Diagnostic, Source, did_you_mean};
-use super::model::{ClaimMatch, EnvSection, Name, PolicyFile, Rule as RuleSection};
+use super::model::{ClaimMatch, EnvSection, Mode, Name, PolicyFile, Rule as RuleSection};
 use super::scopes::{MAX_SCOPES, ScopeId};
 use super::valid::{
     Auth, Claim, ClaimPath, Layer, Principal, Rule, RuleKey, ValidEnv, ValidPolicy, ValidTarget,
@@ -362,6 +363,10 @@ impl<'a> Validator<'a> {
                     }
                 },
             };
+            let condition = rule
+                .condition
+                .as_ref()
+                .and_then(|c| self.condition(kind, name, c));
             out.push((
                 (kind, name.to_owned()),
                 Rule {
@@ -369,10 +374,30 @@ impl<'a> Validator<'a> {
                     require_scopes,
                     require_claims,
                     rate_limit,
+                    condition,
+                    shadow: rule.mode.as_ref().map(|m| *m.get_ref()) == Some(Mode::Shadow),
                 },
             ));
         }
         out
+    }
+
+    /// A rule's `condition`, compiled and checked against the tool's input schema.
+    fn condition(
+        &mut self,
+        kind: Primitive,
+        name: &str,
+        c: &Name,
+    ) -> Option<std::sync::Arc<condition::CelCondition>> {
+        if kind != Primitive::Tool {
+            let msg = "`condition` applies to tools only".to_owned();
+            self.error(c.span(), msg, None);
+            return None;
+        }
+        let input = self.catalog.inputs.get(name);
+        condition::compile(self.source, c.span(), c.get_ref(), name, input)
+            .map_err(|d| self.out.push(d))
+            .ok()
     }
 
     fn template(&mut self, value: &Name) -> Option<Template> {
@@ -391,6 +416,7 @@ impl<'a> Validator<'a> {
             bind: env.bind.as_ref().and_then(|v| self.template(v)),
             resource: env.resource.as_ref().and_then(|v| self.template(v)),
             list: env.list.as_ref().map(|l| *l.get_ref()),
+            mode: env.mode.as_ref().map(|m| *m.get_ref()),
             auth: env.auth.as_ref().map(|auth| self.auth(auth)),
             principal: env.principal.as_ref().map(|p| self.principal(p)),
             token_env: env.token_env.as_ref().map(|var| {

@@ -1,6 +1,7 @@
 //! Building a [`Server`]: [`ServerBuilder`] collects tools, resources, prompts, shared state
 //! and settings, and [`Implementation`] names the server.
 
+use super::ownership::{Ownership, ResolveError, ResourceRef};
 use super::server::{Inner, Server};
 use crate::asking::StateSealer;
 use crate::authz::{Authorizer, DeclaredScopes};
@@ -10,6 +11,7 @@ use crate::registry::{
     ToolRegistry,
 };
 use serde::Serialize;
+use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +44,7 @@ pub struct ServerBuilder {
     state_key: Option<[u8; 32]>,
     state_ttl: Duration,
     ask_timeout: Duration,
+    ownership: Ownership,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -73,6 +76,7 @@ impl Server {
             state_key: None,
             state_ttl: Duration::from_secs(600),
             ask_timeout: Duration::from_secs(300),
+            ownership: Ownership::default(),
         }
     }
 }
@@ -140,6 +144,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Declares that `tool` acts on the resource named by its argument `argument` (e.g.
+    /// `cancel_order` and `order_id`), so that policy conditions on the tool can read that
+    /// resource as `resource`, as the [resolver](Self::resource_resolver) describes it. The
+    /// tool must be registered and take the argument (checked by [`build`](Self::build)).
+    /// See [`crate::protocol::ResourceRef`].
+    pub fn resource_argument(mut self, tool: &str, argument: &str) -> Self {
+        self.ownership
+            .arguments
+            .insert(tool.to_owned(), argument.to_owned());
+        self
+    }
+
+    /// The application's resolver: describes the resource a call's arguments name (an
+    /// order id → `{ "tenant": …, "owner": … }`) for policy conditions. It runs only when a
+    /// condition in force reads `resource`, after the caller passed the scope checks; a
+    /// failure denies the call.
+    pub fn resource_resolver<F, Fut>(mut self, resolver: F) -> Self
+    where
+        F: Fn(ResourceRef) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Map<String, Value>, ResolveError>> + Send + 'static,
+    {
+        self.ownership.set_resolver(resolver);
+        self
+    }
+
     /// Replaces the default [`DeclaredScopes`] authorizer (e.g. with a deployment policy).
     pub fn authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
         self.authorizer = authorizer;
@@ -189,7 +218,27 @@ impl ServerBuilder {
     ///
     /// # Errors
     /// Every tool definition or registration error, in order.
-    pub fn build(self) -> Result<Server, Vec<RegistryError>> {
+    pub fn build(mut self) -> Result<Server, Vec<RegistryError>> {
+        for (tool, argument) in &self.ownership.arguments {
+            let why = match self.tools.get(tool) {
+                None => Some("is not registered, so it cannot name a resource".to_owned()),
+                Some(t)
+                    if t.input_schema()
+                        .pointer(&format!("/properties/{argument}"))
+                        .is_none() =>
+                {
+                    Some(format!("has no argument `{argument}` to name its resource"))
+                }
+                Some(_) => None,
+            };
+            if let Some(why) = why {
+                self.errors.push(RegistryError::Invalid {
+                    kind: "tool",
+                    name: tool.clone(),
+                    why,
+                });
+            }
+        }
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -208,6 +257,7 @@ impl ServerBuilder {
                 None => StateSealer::generate(self.state_ttl),
             }),
             ask_timeout: self.ask_timeout,
+            ownership: self.ownership,
         }))
     }
 }

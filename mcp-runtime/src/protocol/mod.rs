@@ -23,6 +23,7 @@ mod input;
 mod lifecycle;
 mod method;
 mod observe;
+mod ownership;
 mod paging;
 mod prompts;
 mod resources;
@@ -35,6 +36,7 @@ pub use connection::{Connection, Transport};
 pub(crate) use era::modern_meta_version;
 pub use era::{Era, detect_era, meta};
 pub use method::{Method, NotificationMethod};
+pub use ownership::{ResolveError, ResourceRef};
 pub use server::{RequestScope, Server};
 
 /// The newest protocol version, the only modern one.

@@ -4,8 +4,9 @@
 use super::builder::Implementation;
 use super::connection::Connection;
 use super::method::Method;
+use super::ownership::Ownership;
 use crate::asking::{Asker, StateSealer};
-use crate::authz::{Authorizer, Catalog, CatalogEntry, Target};
+use crate::authz::{Authorizer, Catalog, CatalogEntry, Target, ToolInput};
 use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
 use crate::jsonrpc::RequestId;
@@ -38,6 +39,8 @@ pub(super) struct Inner {
     pub(super) sealer: Arc<StateSealer>,
     /// How long a legacy server-to-client request waits for its answer.
     pub(super) ask_timeout: Duration,
+    /// The resources tools act on, and the application's resolver.
+    pub(super) ownership: Ownership,
 }
 
 impl fmt::Debug for Server {
@@ -106,6 +109,17 @@ impl Server {
                     kind: t.kind,
                     name: t.name.to_owned(),
                     access: t.access.clone(),
+                })
+                .collect(),
+            inputs: inner
+                .tools
+                .iter()
+                .map(|t| {
+                    let input = ToolInput {
+                        schema: t.input_schema().clone(),
+                        resource_argument: inner.ownership.arguments.get(t.name()).cloned(),
+                    };
+                    (t.name().to_owned(), input)
                 })
                 .collect(),
         }
@@ -179,6 +193,7 @@ impl Server {
             list_ttl_ms: inner.list_ttl_ms,
             sealer: inner.sealer.clone(),
             ask_timeout: inner.ask_timeout,
+            ownership: inner.ownership.clone(),
         })
     }
 

@@ -5,7 +5,7 @@ use super::era::Era;
 use super::input;
 use super::server::{RequestScope, Server};
 use super::{Object, take_name, to_object, unknown};
-use crate::authz::Target;
+use crate::authz::{CallInput, Target};
 use crate::content::Arguments;
 use crate::context::{LogLevel, ToolContext};
 use crate::error::McpError;
@@ -59,7 +59,7 @@ impl Server {
             .get(&name)
             .ok_or_else(|| unknown("tool", &name))?;
         let span = super::observe::tool_span(&name, era);
-        let decided = self.authorize(scope, &Target::tool(tool));
+        let decided = self.authorize_call(scope, tool, &params).await;
         super::observe::record_decision(&span, &decided);
         decided?;
         let missing: Map<String, Value> = tool
@@ -121,6 +121,37 @@ impl Server {
                 )))
             }
         }
+    }
+}
+
+impl Server {
+    /// Asks the authorizer whether this caller may make this call of `tool`, with its
+    /// arguments and, when a condition in force reads it, the resource they name.
+    async fn authorize_call(
+        &self,
+        scope: &RequestScope,
+        tool: &Tool,
+        params: &Map<String, Value>,
+    ) -> Result<(), McpError> {
+        let target = Target::tool(tool);
+        let authorizer = &self.inner.authorizer;
+        let arguments = params.get("arguments").unwrap_or(&Value::Null);
+        let names_resource = self.inner.ownership.arguments.contains_key(tool.name());
+        let resource = if names_resource && authorizer.needs_resource(&scope.caller, &target) {
+            Some(self.inner.ownership.resolve(tool.name(), arguments).await)
+        } else {
+            None
+        };
+        let input = CallInput {
+            arguments,
+            resource: resource
+                .as_ref()
+                .map(|r| r.as_ref().map_err(String::as_str)),
+        };
+        let started = std::time::Instant::now();
+        let decided = authorizer.authorize_call(&scope.caller, &target, &input);
+        crate::metrics::global().decision_latency(target.kind.as_str(), started.elapsed());
+        Ok(decided?)
     }
 }
 

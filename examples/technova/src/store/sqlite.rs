@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS orders (
     total_cents   INTEGER NOT NULL CHECK (total_cents >= 0),
     status        TEXT NOT NULL CHECK (status IN ('pending','processing','shipped','delivered','cancelled')),
     tracking      TEXT,
-    cancel_reason TEXT
+    cancel_reason TEXT,
+    tenant        TEXT NOT NULL DEFAULT 'technova'
 );
 CREATE INDEX IF NOT EXISTS orders_by_customer ON orders (customer COLLATE NOCASE);
 ";
@@ -82,6 +83,17 @@ const SAMPLE: [SampleRow; 6] = [
 pub(super) fn prepare(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(SCHEMA)?;
+    // Databases created before orders had a tenant: every order so far is TechNova's own.
+    let has_tenant: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('orders') WHERE name = 'tenant')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_tenant {
+        conn.execute_batch(
+            "ALTER TABLE orders ADD COLUMN tenant TEXT NOT NULL DEFAULT 'technova'",
+        )?;
+    }
     let empty: bool =
         conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM orders)", [], |r| r.get(0))?;
     if empty {
@@ -98,8 +110,26 @@ pub(super) fn prepare(conn: &Connection) -> Result<(), StoreError> {
                 tracking
             ])?;
         }
+        // One order placed through a partner shop: it belongs to tenant `globex`.
+        conn.execute(
+            "INSERT INTO orders (id, customer, item, total_cents, status, tenant)
+             VALUES ('TN-1007', 'wile@globex.example', 'Rocket skates', 49900, 'processing', 'globex')",
+            [],
+        )?;
     }
     Ok(())
+}
+
+/// Who an order belongs to: its tenant and its customer.
+pub(super) fn owner(conn: &Connection, id: &str) -> Result<Option<(String, String)>, StoreError> {
+    let owner = conn
+        .query_row(
+            "SELECT tenant, customer FROM orders WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(owner)
 }
 
 fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
