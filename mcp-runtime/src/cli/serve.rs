@@ -4,6 +4,7 @@
 //! applies says so, naming the setting.
 
 use super::{Purpose, ServeArgs, TransportArg};
+use crate::changes::Notifier;
 use crate::policy::{
     EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, spawn_watchers,
     stdio_caller,
@@ -77,6 +78,7 @@ where
     let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
     let outcome = runtime.block_on(async move {
         let watchers = spawn_watchers(handle.clone());
+        let notices = spawn_reload_notices(handle.clone(), server.notifier().clone());
         let warnings = spawn_restart_warnings(handle, settings.clone());
         tracing::info!(
             env = %settings.env,
@@ -107,6 +109,7 @@ where
         };
         watchers.abort();
         warnings.abort();
+        notices.abort();
         result.map_err(|e| PolicyError::Unsupported(format!("transport failed: {e}")))
     });
     outcome.map(|()| ExitCode::SUCCESS)
@@ -137,6 +140,27 @@ fn load(
             Ok(Err(ExitCode::from(2)))
         }
     }
+}
+
+/// After every reload, tells the subscribers that authorization may have changed: each
+/// connected caller whose visible tools, prompts or resources changed gets the matching
+/// `list_changed` (see [`crate::changes`]).
+fn spawn_reload_notices(
+    handle: Arc<PolicyHandle>,
+    notifier: Notifier,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = handle.snapshot().revision();
+        let mut tick = tokio::time::interval(RELOAD_CHECK_INTERVAL);
+        loop {
+            tick.tick().await;
+            let now = handle.snapshot().revision();
+            if now != seen {
+                seen = now;
+                notifier.authorization_changed();
+            }
+        }
+    })
 }
 
 /// After every reload, warns once per setting that differs from the one the server started

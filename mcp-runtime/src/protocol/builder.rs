@@ -4,6 +4,7 @@
 use super::server::{Inner, Server};
 use crate::asking::StateSealer;
 use crate::authz::{Authorizer, DeclaredScopes};
+use crate::changes::Notifier;
 use crate::context::Extensions;
 use crate::registry::{
     Prompt, PromptRegistry, RegistryError, Resource, ResourceRegistry, ResourceTemplate, Tool,
@@ -42,6 +43,7 @@ pub struct ServerBuilder {
     state_key: Option<[u8; 32]>,
     state_ttl: Duration,
     ask_timeout: Duration,
+    notifier: Notifier,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -73,11 +75,19 @@ impl Server {
             state_key: None,
             state_ttl: Duration::from_secs(600),
             ask_timeout: Duration::from_secs(300),
+            notifier: Notifier::default(),
         }
     }
 }
 
 impl ServerBuilder {
+    /// The handle that publishes changes to this server's subscribers (see
+    /// [`crate::changes`]); the built server and every [`ToolContext`](crate::ToolContext)
+    /// share it, so it can be handed to background tasks before the server is built.
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
     /// A display title for `serverInfo`.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.info.title = Some(title.into());
@@ -208,6 +218,7 @@ impl ServerBuilder {
                 None => StateSealer::generate(self.state_ttl),
             }),
             ask_timeout: self.ask_timeout,
+            notifier: self.notifier,
         }))
     }
 }

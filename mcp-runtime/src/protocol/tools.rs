@@ -90,6 +90,7 @@ impl Server {
             .outbound(scope.outbound.clone())
             .extensions(self.inner.extensions.clone())
             .asker(asking.asker())
+            .notifier(self.inner.notifier.clone())
             .build();
         let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
             .catch_unwind()
