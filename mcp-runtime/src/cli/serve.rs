@@ -3,7 +3,7 @@
 //! under the policy, reloaded on change; every reload that changes a setting only a restart
 //! applies says so, naming the setting.
 
-use super::{Purpose, ServeArgs, TransportArg};
+use super::{Purpose, ServeArgs, TransportArg, state_key};
 use crate::changes::Notifier;
 use crate::policy::{
     EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, spawn_watchers,
@@ -74,6 +74,21 @@ where
     let handle = match load(&path, &args.env, &server)? {
         Ok(h) => Arc::new(h),
         Err(code) => return Ok(code),
+    };
+    let key = state_key::configured_key(
+        args.request_state_key_file.as_deref(),
+        std::env::var(state_key::KEY_ENV).ok().as_deref(),
+    )
+    .map_err(|e| PolicyError::Unsupported(e.to_string()))?;
+    let server = match key {
+        Some(key) => server.with_request_state_key(key),
+        None => {
+            tracing::warn!(
+                "no request-state key configured (--request-state-key-file or {}): using a random key for this process; with several replicas, or across a restart, a client's retry with requestState is refused",
+                state_key::KEY_ENV
+            );
+            server
+        }
     };
     let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
     let outcome = runtime.block_on(async move {
