@@ -81,6 +81,14 @@ impl Server {
 }
 
 impl ServerBuilder {
+    /// How many published changes a subscriber may fall behind before it is resynchronised
+    /// (default [`crate::changes::DEFAULT_CAPACITY`]; see [`crate::changes`]). Replaces the
+    /// notifier: call it before [`ServerBuilder::notifier`].
+    pub fn change_queue(mut self, capacity: usize) -> Self {
+        self.notifier = Notifier::new(capacity);
+        self
+    }
+
     /// The handle that publishes changes to this server's subscribers (see
     /// [`crate::changes`]); the built server and every [`ToolContext`](crate::ToolContext)
     /// share it, so it can be handed to background tasks before the server is built.
