@@ -66,6 +66,15 @@ pub enum Change {
     /// visible tools, prompts and resources are recomputed, and a `list_changed` is sent for
     /// each list that changed for that caller.
     AuthorizationChanged,
+    /// (2025-11-25) the out-of-band interaction of URL elicitation `id`, started on the
+    /// connection with this process-unique id, completed: `notifications/elicitation/complete`
+    /// to that connection only.
+    ElicitationComplete {
+        /// The connection that started the elicitation.
+        connection: u64,
+        /// The `elicitationId`.
+        id: Arc<str>,
+    },
 }
 
 /// A cloneable handle that publishes [`Change`]s to every subscriber of one server.
@@ -126,6 +135,41 @@ impl Notifier {
     /// A new subscriber's receiving end.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
+    }
+}
+
+/// Announces that one URL mode elicitation completed, to the client that started it
+/// (`notifications/elicitation/complete`, 2025-11-25). Cloneable and `'static`: keep it
+/// where the out-of-band flow finishes (e.g. the OAuth callback handler) and call
+/// [`ElicitationCompletion::complete`] there, also after the tool call has ended. Over HTTP
+/// the notification goes on the session's `GET` stream; on stdio, on stdout.
+#[derive(Clone, Debug)]
+pub struct ElicitationCompletion {
+    notifier: Notifier,
+    connection: u64,
+    id: Arc<str>,
+}
+
+impl ElicitationCompletion {
+    pub(crate) fn new(notifier: Notifier, connection: u64, id: &str) -> Self {
+        Self {
+            notifier,
+            connection,
+            id: Arc::from(id),
+        }
+    }
+
+    /// The `elicitationId` this completes.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Sends the completion notification.
+    pub fn complete(&self) {
+        self.notifier.publish(Change::ElicitationComplete {
+            connection: self.connection,
+            id: self.id.clone(),
+        });
     }
 }
 

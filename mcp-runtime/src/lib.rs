@@ -20,7 +20,7 @@ pub mod transport;
 mod uri_template;
 
 pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial, Primitive, Refusal, Target};
-pub use changes::Notifier;
+pub use changes::{ElicitationCompletion, Notifier};
 pub use content::{Arguments, CallToolResult, Content, IntoCallToolResult, Json, ToolError};
 pub use context::{Caller, CallerOrigin, Extensions, LogLevel, ToolContext, ToolContextBuilder};
 pub use error::McpError;

@@ -106,7 +106,7 @@ impl Server {
             return Err(not_found());
         };
         let outcome = AssertUnwindSafe(read).catch_unwind().await;
-        if let Some(result) = self.input_required(&asking) {
+        if let Some(result) = self.input_required(&asking)? {
             return Ok(result);
         }
         let contents = match outcome {

@@ -250,6 +250,18 @@ impl Feed {
                 resources: true,
                 ..Lists::default()
             },
+            Change::ElicitationComplete { connection, id } => {
+                if let Source::Connection(c) = &self.source
+                    && c.id() == *connection
+                    && c.protocol_version().is_some()
+                {
+                    out.push(notification(
+                        "notifications/elicitation/complete",
+                        json!({ "elicitationId": &**id }),
+                    ));
+                }
+                return out;
+            }
             Change::AuthorizationChanged => {
                 let now = self.server.visible(&self.caller);
                 let was = std::mem::replace(&mut self.visible, now);

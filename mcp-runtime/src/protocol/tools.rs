@@ -95,7 +95,7 @@ impl Server {
         let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
             .catch_unwind()
             .await;
-        if let Some(result) = self.input_required(&asking) {
+        if let Some(result) = self.input_required(&asking)? {
             return Ok(result);
         }
         match outcome {
