@@ -20,6 +20,7 @@ mod completion;
 mod connection;
 mod dispatch;
 mod era;
+mod feed;
 mod input;
 mod lifecycle;
 mod method;
@@ -35,9 +36,10 @@ pub use builder::{Implementation, ServerBuilder};
 pub use connection::Connection;
 pub(crate) use era::modern_meta_version;
 pub use era::{Era, detect_era, meta};
+pub use feed::Feed;
 pub use method::{Method, NotificationMethod};
 pub use server::{RequestScope, Server};
-pub use subscriptions::{Feed, Listen, MAX_LISTENS, MAX_RESOURCE_SUBSCRIPTIONS, SUBSCRIPTION_ID};
+pub use subscriptions::{Listen, MAX_LISTENS, MAX_RESOURCE_SUBSCRIPTIONS, SUBSCRIPTION_ID};
 
 /// The newest protocol version, the only modern one.
 pub const MODERN_VERSION: &str = "2026-07-28";
