@@ -10,7 +10,9 @@
 //! - `tools` lists the compiled tools with their declared scopes.
 //!
 //! `--policy` defaults to `./policy.toml` (env `MCP_POLICY`), `--env` to `local`
-//! (env `MCP_ENV`). Usage errors and unusable policies exit with 2.
+//! (env `MCP_ENV`). `serve --request-state-key-file FILE` (env `MCP_REQUEST_STATE_KEY_FILE`,
+//! or the key itself in `MCP_REQUEST_STATE_KEY`) sets the key that seals 2026-07-28
+//! `requestState`; see [`state_key`]. Usage errors and unusable policies exit with 2.
 //!
 //! ```no_run
 //! fn main() -> std::process::ExitCode {
@@ -19,6 +21,7 @@
 //! ```
 
 mod serve;
+pub mod state_key;
 
 use crate::authz::{Catalog, Primitive};
 use crate::context::Caller;
@@ -83,6 +86,11 @@ pub struct ServeArgs {
     /// (stdio) The longest accepted message, in bytes.
     #[arg(long, default_value_t = StdioConfig::default().max_line_bytes)]
     pub max_line_bytes: usize,
+    /// A file holding the key that seals 2026-07-28 `requestState` (32 bytes, base64); every
+    /// replica must share it. Default: the `MCP_REQUEST_STATE_KEY` variable, else a random
+    /// key per process (see [`state_key`]).
+    #[arg(long, env = "MCP_REQUEST_STATE_KEY_FILE")]
+    pub request_state_key_file: Option<PathBuf>,
 }
 
 /// `check`.

@@ -3,6 +3,7 @@
 //! roots). Never the caller's raw bearer token.
 
 use crate::asking::Asker;
+use crate::changes::Notifier;
 use crate::jsonrpc::{RequestId, notification};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -198,6 +199,7 @@ struct ContextInner {
     outbound: Option<Outbound>,
     extensions: Arc<Extensions>,
     asker: Option<Asker>,
+    notifier: Notifier,
     last_progress: Mutex<Option<f64>>,
 }
 
@@ -222,6 +224,7 @@ pub struct ToolContextBuilder {
     outbound: Option<Outbound>,
     extensions: Arc<Extensions>,
     asker: Option<Asker>,
+    notifier: Notifier,
 }
 
 impl ToolContextBuilder {
@@ -260,6 +263,13 @@ impl ToolContextBuilder {
         self
     }
 
+    /// Sets where [`ToolContext::notifier`] publishes (by default, nowhere).
+    #[must_use]
+    pub fn notifier(mut self, notifier: Notifier) -> Self {
+        self.notifier = notifier;
+        self
+    }
+
     /// Finishes the context.
     pub fn build(self) -> ToolContext {
         ToolContext {
@@ -272,6 +282,7 @@ impl ToolContextBuilder {
                 outbound: self.outbound,
                 extensions: self.extensions,
                 asker: self.asker,
+                notifier: self.notifier,
                 last_progress: Mutex::new(None),
             }),
         }
@@ -294,7 +305,26 @@ impl ToolContext {
             outbound: None,
             extensions: Arc::new(Extensions::default()),
             asker: None,
+            notifier: Notifier::new(1),
         }
+    }
+
+    /// Publishes changes (an updated resource, a changed list) to the clients that follow
+    /// them; see [`crate::changes`].
+    ///
+    /// ```no_run
+    /// use mcp_runtime::prelude::*;
+    ///
+    /// /// Appends a line to the shared notes.
+    /// #[tool(scopes = ["notes:write"])]
+    /// async fn append(ctx: &ToolContext, line: String) -> Result<String, ToolError> {
+    ///     // … write `line` …
+    ///     ctx.notifier().resource_updated("notes://today");
+    ///     Ok("appended".to_owned())
+    /// }
+    /// ```
+    pub fn notifier(&self) -> &Notifier {
+        &self.inner.notifier
     }
 
     /// The validated caller.

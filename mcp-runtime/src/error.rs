@@ -46,6 +46,13 @@ pub enum McpError {
         /// The URI that was asked for.
         uri: String,
     },
+    /// (2025-11-25 and earlier) the request cannot be processed until the user completes these
+    /// URL mode elicitations (`-32042`, `data.elicitations`); the client retries afterwards.
+    #[error("This request requires more information.")]
+    UrlElicitationRequired {
+        /// The `elicitation/create` parameters of each (mode `url`, with `elicitationId`).
+        elicitations: Vec<Value>,
+    },
     /// Something went wrong on the server's side.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -101,6 +108,7 @@ impl McpError {
             Self::InvalidParams { .. } | Self::InvalidMeta { .. } => codes::INVALID_PARAMS,
             Self::Internal(_) => codes::INTERNAL_ERROR,
             Self::ResourceNotFound { .. } => codes::RESOURCE_NOT_FOUND,
+            Self::UrlElicitationRequired { .. } => codes::URL_ELICITATION_REQUIRED,
             Self::HeaderMismatch(_) => codes::HEADER_MISMATCH,
             Self::MissingClientCapability { .. } => codes::MISSING_REQUIRED_CLIENT_CAPABILITY,
             Self::UnsupportedProtocolVersion { .. } => codes::UNSUPPORTED_PROTOCOL_VERSION,
@@ -125,7 +133,10 @@ impl McpError {
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::RateLimited { .. } => 429,
-            Self::InvalidParams { .. } | Self::Internal(_) | Self::ResourceNotFound { .. } => 200,
+            Self::InvalidParams { .. }
+            | Self::Internal(_)
+            | Self::ResourceNotFound { .. }
+            | Self::UrlElicitationRequired { .. } => 200,
         }
     }
 
@@ -144,6 +155,9 @@ impl McpError {
                 requested,
             } => object.with_data(json!({ "supported": supported, "requested": requested })),
             Self::ResourceNotFound { uri } => object.with_data(json!({ "uri": uri })),
+            Self::UrlElicitationRequired { elicitations } => {
+                object.with_data(json!({ "elicitations": elicitations }))
+            }
             Self::Forbidden(denial) => object.with_data(denial.to_data()),
             Self::RateLimited {
                 kind,

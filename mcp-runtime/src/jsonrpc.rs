@@ -26,6 +26,8 @@ pub mod codes {
     /// 2025-11-25 and earlier: the resource does not exist (2026-07-28 uses
     /// [`INVALID_PARAMS`] with `data.uri` instead).
     pub const RESOURCE_NOT_FOUND: i32 = -32002;
+    /// (2025-11-25 only) a URL mode elicitation must complete before the request can succeed.
+    pub const URL_ELICITATION_REQUIRED: i32 = -32042;
     /// 2026-07-28: HTTP headers disagree with the body.
     pub const HEADER_MISMATCH: i32 = -32020;
     /// 2026-07-28: the request needs a client capability the client did not declare.

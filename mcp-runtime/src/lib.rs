@@ -4,6 +4,7 @@
 pub mod asking;
 pub mod auth;
 pub mod authz;
+pub mod changes;
 pub mod cli;
 mod content;
 mod context;
@@ -20,6 +21,7 @@ pub mod transport;
 mod uri_template;
 
 pub use authz::{Authorizer, CacheScope, DeclaredScopes, Denial, Primitive, Refusal, Target};
+pub use changes::{ElicitationCompletion, Notifier};
 pub use content::{Arguments, CallToolResult, Content, IntoCallToolResult, Json, ToolError};
 pub use context::{Caller, CallerOrigin, Extensions, LogLevel, ToolContext, ToolContextBuilder};
 pub use error::McpError;

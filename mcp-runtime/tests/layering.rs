@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// layer. A new module must be placed here.
 const LAYERS: &[(&str, u8)] = &[
     ("asking", 0),
+    ("changes", 0),
     ("jsonrpc", 0),
     ("metrics", 0),
     ("telemetry", 0),

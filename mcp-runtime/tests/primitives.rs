@@ -431,9 +431,9 @@ async fn legacy_sessions_subscribe_and_get_resource_not_found_codes() {
     let caps = &init["result"]["capabilities"];
     assert_eq!(
         caps["resources"],
-        json!({"subscribe": true, "listChanged": false})
+        json!({"subscribe": true, "listChanged": true})
     );
-    assert_eq!(caps["prompts"], json!({"listChanged": false}));
+    assert_eq!(caps["prompts"], json!({"listChanged": true}));
     assert_eq!(caps["completions"], json!({}));
     let list = session.send("resources/list", json!({})).await;
     assert!(
@@ -532,8 +532,8 @@ async fn capabilities_follow_what_is_registered() {
         .unwrap();
     assert_eq!(
         full["capabilities"]["resources"],
-        json!({"subscribe": false, "listChanged": false}),
-        "2026-07-28 has no resources/subscribe"
+        json!({"subscribe": true, "listChanged": true}),
+        "2026-07-28 subscribes through subscriptions/listen"
     );
     assert!(full["capabilities"].get("completions").is_some());
 }

@@ -116,7 +116,7 @@ async fn conformance_2025_11_25_legacy_era() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_2026_07_28_modern_era() {
-    run_suite("2026-07-28", 150).await;
+    run_suite("2026-07-28", 155).await;
 }
 
 #[test]

@@ -127,6 +127,30 @@ async fn test_streaming_elicitation(ctx: &ToolContext) -> String {
     "No input was needed.".to_owned()
 }
 
+/// Announces a change of the tool list to every subscriber that follows it
+/// (`notifications/tools/list_changed`).
+#[tool(public, read_only)]
+async fn test_trigger_tool_change(ctx: &ToolContext) -> &'static str {
+    ctx.notifier().tools_list_changed();
+    "Tool list change announced."
+}
+
+/// Announces a change of the prompt list to every subscriber that follows it
+/// (`notifications/prompts/list_changed`).
+#[tool(public, read_only)]
+async fn test_trigger_prompt_change(ctx: &ToolContext) -> &'static str {
+    ctx.notifier().prompts_list_changed();
+    "Prompt list change announced."
+}
+
+/// Announces that `test://watched-resource` changed (`notifications/resources/updated` to
+/// its subscribers).
+#[tool(public, read_only)]
+async fn test_trigger_resource_update(ctx: &ToolContext) -> &'static str {
+    ctx.notifier().resource_updated("test://watched-resource");
+    "Resource update announced."
+}
+
 /// Needs the client's `sampling` capability: a client that did not declare it is refused
 /// with `-32021` before this runs (the handler itself asks nothing).
 fn test_missing_capability() -> Result<Tool, RegistryError> {
@@ -311,6 +335,9 @@ pub fn server() -> Result<Server, Vec<RegistryError>> {
         .tool(test_logging_tool_tool())
         .tool(test_streaming_elicitation_tool())
         .tool(test_missing_capability())
+        .tool(test_trigger_tool_change_tool())
+        .tool(test_trigger_prompt_change_tool())
+        .tool(test_trigger_resource_update_tool())
         .tool(json_schema_2020_12_tool())
         .resource(static_text_resource())
         .resource(static_binary_resource())

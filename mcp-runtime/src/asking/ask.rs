@@ -4,7 +4,7 @@
 
 use super::{AskError, PendingRequests, Rounds, declares};
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -21,6 +21,10 @@ pub(crate) enum Asker {
         capabilities: Option<Value>,
         /// How long to wait for each answer.
         timeout: Duration,
+        /// The connection's process-unique id (where a URL elicitation's completion goes).
+        connection: u64,
+        /// URL elicitations the handler declared required (`-32042` once it returns).
+        url_required: Arc<Mutex<Vec<Value>>>,
     },
     /// 2026-07-28: input-required results.
     Modern {
@@ -40,22 +44,33 @@ pub(crate) struct Kind {
     pub(crate) method: &'static str,
     /// The prefix of default keys.
     pub(crate) prefix: &'static str,
+    /// An elicitation in URL mode (needs `elicitation.url`).
+    pub(crate) url_mode: bool,
 }
 
 pub(crate) const ELICITATION: Kind = Kind {
     capability: "elicitation",
     method: "elicitation/create",
     prefix: "elicitation",
+    url_mode: false,
+};
+pub(crate) const ELICITATION_URL: Kind = Kind {
+    capability: "elicitation",
+    method: "elicitation/create",
+    prefix: "elicitation",
+    url_mode: true,
 };
 pub(crate) const SAMPLING: Kind = Kind {
     capability: "sampling",
     method: "sampling/createMessage",
     prefix: "sampling",
+    url_mode: false,
 };
 pub(crate) const ROOTS: Kind = Kind {
     capability: "roots",
     method: "roots/list",
     prefix: "roots",
+    url_mode: false,
 };
 
 impl Asker {
@@ -68,7 +83,8 @@ impl Asker {
     }
 
     /// Whether the client declared what `kind` needs. Form elicitation is refused to a
-    /// client that declared only URL mode.
+    /// client that declared only URL mode; URL mode needs `elicitation.url` (an empty
+    /// `elicitation` object means form mode only).
     pub(crate) fn supports(&self, kind: Kind) -> bool {
         let caps = self.capabilities();
         if !declares(caps, kind.capability) {
@@ -78,9 +94,40 @@ impl Asker {
             let modes = caps.and_then(|c| c.get("elicitation"));
             let form = modes.and_then(|m| m.get("form")).is_some();
             let url = modes.and_then(|m| m.get("url")).is_some();
-            return form || !url;
+            return if kind.url_mode { url } else { form || !url };
         }
         true
+    }
+
+    /// Declares that the call cannot go on until the user completes the URL elicitation with
+    /// `params`: recorded for the `-32042` error (legacy), or asked for in this round's
+    /// input-required result (modern).
+    pub(crate) fn require_url(&self, key: Option<String>, params: Value) -> AskError {
+        if !self.supports(ELICITATION_URL) {
+            return AskError::MissingCapability("elicitation.url");
+        }
+        match self {
+            Self::Legacy { url_required, .. } => {
+                url_required
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(params);
+                AskError::UrlElicitationRequired
+            }
+            Self::Modern { rounds, .. } => {
+                let key = key.unwrap_or_else(|| rounds.next_key(ELICITATION_URL.prefix));
+                rounds.ask(key, ELICITATION_URL.method, modern_url_params(params));
+                AskError::InputRequired
+            }
+        }
+    }
+
+    /// The legacy connection's id, for a URL elicitation's completion notification.
+    pub(crate) fn legacy_connection(&self) -> Option<u64> {
+        match self {
+            Self::Legacy { connection, .. } => Some(*connection),
+            Self::Modern { .. } => None,
+        }
     }
 
     /// Asks the client: the raw `result` of its answer.
@@ -109,6 +156,11 @@ impl Asker {
                 match rounds.answer(&key) {
                     Some(answer) => Ok(answer),
                     None => {
+                        let params = if kind.url_mode {
+                            modern_url_params(params)
+                        } else {
+                            params
+                        };
                         rounds.ask(key, kind.method, params);
                         Err(AskError::InputRequired)
                     }
@@ -116,4 +168,13 @@ impl Asker {
             }
         }
     }
+}
+
+/// Protocol 2026-07-28 has no `elicitationId` (nor completion notification): the server
+/// tracks the interaction through its `requestState`.
+fn modern_url_params(mut params: Value) -> Value {
+    if let Some(p) = params.as_object_mut() {
+        p.remove("elicitationId");
+    }
+    params
 }

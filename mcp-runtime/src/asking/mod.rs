@@ -20,10 +20,10 @@ mod requests;
 mod rounds;
 mod state;
 
-pub(crate) use ask::{Asker, ELICITATION, Kind, ROOTS, SAMPLING};
+pub(crate) use ask::{Asker, ELICITATION, ELICITATION_URL, Kind, ROOTS, SAMPLING};
 pub use pending::PendingRequests;
 pub(crate) use requests::roots_from_answer;
-pub use requests::{Elicitation, Elicited, Root, Sampling, SamplingResult};
+pub use requests::{Elicitation, Elicited, Root, Sampling, SamplingResult, UrlElicitation};
 pub use rounds::Rounds;
 pub use state::{StateBinding, StateError, StateSealer};
 
@@ -41,6 +41,10 @@ pub enum AskError {
     /// result asking for it, and the client calls again with the answer.
     #[error("waiting for the client's input")]
     InputRequired,
+    /// (2025-11-25) the call cannot go on until the user completes a URL mode elicitation:
+    /// the call ends with the `-32042` error listing it, and the client retries afterwards.
+    #[error("a URL elicitation must be completed first")]
+    UrlElicitationRequired,
     /// The client did not answer in time.
     #[error("the client did not answer within {0:?}")]
     Timeout(std::time::Duration),

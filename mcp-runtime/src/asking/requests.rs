@@ -84,6 +84,103 @@ impl Elicitation {
     }
 }
 
+/// A URL mode elicitation (`elicitation/create` with `mode: "url"`): the client shows the
+/// user `message` and, with their consent, opens `url`, where the interaction happens out of
+/// band (a sign-in, a payment, a secret that must not pass through the client). The answer
+/// only says whether the user agreed to go; it carries no content.
+///
+/// In 2025-11-25 each has an `elicitationId` (random unless set), which the server can
+/// announce as complete with `notifications/elicitation/complete` (see
+/// [`ToolContext::url_elicitation_completion`](crate::ToolContext::url_elicitation_completion)).
+/// Protocol 2026-07-28 has neither: the id is left out of its input requests.
+///
+/// ```
+/// use mcp_runtime::asking::UrlElicitation;
+///
+/// let ask = UrlElicitation::new("Connect your calendar", "https://calendar.example.com/connect")
+///     .elicitation_id("cal-42");
+/// assert_eq!(ask.id(), "cal-42");
+/// assert_eq!(ask.url(), "https://calendar.example.com/connect");
+/// ```
+#[derive(Clone, Debug)]
+pub struct UrlElicitation {
+    pub(crate) key: Option<String>,
+    message: String,
+    url: String,
+    id: String,
+}
+
+impl UrlElicitation {
+    /// Asks the user to open `url`, explaining why with `message`; the id is random.
+    ///
+    /// # Panics
+    /// If the operating system has no random source.
+    pub fn new(message: impl Into<String>, url: impl Into<String>) -> Self {
+        use base64::Engine as _;
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+        Self {
+            key: None,
+            message: message.into(),
+            url: url.into(),
+            id: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        }
+    }
+
+    /// Sets the `elicitationId` (unique within this server), e.g. one the server's own
+    /// out-of-band flow already uses.
+    #[must_use]
+    pub fn elicitation_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Names this request's answer in 2026-07-28 `inputResponses` (see [`Elicitation::key`]).
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The `elicitationId`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The URL the user is asked to open.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The message shown to the user.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn params(&self) -> Value {
+        json!({
+            "mode": "url",
+            "message": self.message,
+            "url": self.url,
+            "elicitationId": self.id,
+        })
+    }
+}
+
+impl Elicited<()> {
+    /// The answer to a URL mode elicitation: an action, no content.
+    pub(crate) fn from_url_answer(answer: &Value) -> Result<Self, AskError> {
+        match answer.get("action").and_then(Value::as_str) {
+            Some("accept") => Ok(Self::Accept(())),
+            Some("decline") => Ok(Self::Decline),
+            Some("cancel") => Ok(Self::Cancel),
+            _ => Err(AskError::InvalidAnswer(
+                "`action` must be accept, decline or cancel".to_owned(),
+            )),
+        }
+    }
+}
+
 /// The user's answer to an [`Elicitation`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Elicited<T> {

@@ -3,7 +3,8 @@
 //! under the policy, reloaded on change; every reload that changes a setting only a restart
 //! applies says so, naming the setting.
 
-use super::{Purpose, ServeArgs, TransportArg};
+use super::{Purpose, ServeArgs, TransportArg, state_key};
+use crate::changes::Notifier;
 use crate::policy::{
     EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, spawn_watchers,
     stdio_caller,
@@ -74,9 +75,25 @@ where
         Ok(h) => Arc::new(h),
         Err(code) => return Ok(code),
     };
+    let key = state_key::configured_key(
+        args.request_state_key_file.as_deref(),
+        std::env::var(state_key::KEY_ENV).ok().as_deref(),
+    )
+    .map_err(|e| PolicyError::Unsupported(e.to_string()))?;
+    let server = match key {
+        Some(key) => server.with_request_state_key(key),
+        None => {
+            tracing::warn!(
+                "no request-state key configured (--request-state-key-file or {}): using a random key for this process; with several replicas, or across a restart, a client's retry with requestState is refused",
+                state_key::KEY_ENV
+            );
+            server
+        }
+    };
     let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
     let outcome = runtime.block_on(async move {
         let watchers = spawn_watchers(handle.clone());
+        let notices = spawn_reload_notices(handle.clone(), server.notifier().clone());
         let warnings = spawn_restart_warnings(handle, settings.clone());
         tracing::info!(
             env = %settings.env,
@@ -111,6 +128,7 @@ where
         };
         watchers.abort();
         warnings.abort();
+        notices.abort();
         result.map_err(|e| PolicyError::Unsupported(format!("transport failed: {e}")))
     });
     outcome.map(|()| ExitCode::SUCCESS)
@@ -141,6 +159,27 @@ fn load(
             Ok(Err(ExitCode::from(2)))
         }
     }
+}
+
+/// After every reload, tells the subscribers that authorization may have changed: each
+/// connected caller whose visible tools, prompts or resources changed gets the matching
+/// `list_changed` (see [`crate::changes`]).
+fn spawn_reload_notices(
+    handle: Arc<PolicyHandle>,
+    notifier: Notifier,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = handle.snapshot().revision();
+        let mut tick = tokio::time::interval(RELOAD_CHECK_INTERVAL);
+        loop {
+            tick.tick().await;
+            let now = handle.snapshot().revision();
+            if now != seen {
+                seen = now;
+                notifier.authorization_changed();
+            }
+        }
+    })
 }
 
 /// After every reload, warns once per setting that differs from the one the server started

@@ -1,7 +1,10 @@
 //! [`ToolContext`]'s way to ask the client: elicitation, sampling and roots, in either era.
 
 use super::ToolContext;
-use crate::asking::{self, AskError, Asker, Elicitation, Elicited, Root, Sampling, SamplingResult};
+use crate::asking::{
+    self, AskError, Asker, Elicitation, Elicited, Root, Sampling, SamplingResult, UrlElicitation,
+};
+use crate::changes::ElicitationCompletion;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -46,6 +49,80 @@ impl ToolContext {
         let params = request.params();
         let answer = self.ask(asking::ELICITATION, request.key, params).await?;
         Elicited::from_answer(answer)
+    }
+
+    /// Asks the user to open a URL (`elicitation/create`, URL mode) and returns whether they
+    /// agreed to go ([`Elicited::Accept`]`(())`); the interaction itself happens out of band,
+    /// and the server learns its outcome there. The client must have declared
+    /// `elicitation.url`. The eras differ as for [`ToolContext::elicit`].
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: &mcp_runtime::ToolContext) -> Result<(), mcp_runtime::asking::AskError> {
+    /// use mcp_runtime::asking::{Elicited, UrlElicitation};
+    /// let ask = UrlElicitation::new("Sign in to the billing system", "https://billing.example.com/connect");
+    /// if ctx.elicit_url(ask).await? == Elicited::Accept(()) {
+    ///     // the user went to the page; wait for the billing system's callback
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`ToolContext::elicit`], with the `elicitation.url` capability.
+    pub async fn elicit_url(&self, request: UrlElicitation) -> Result<Elicited<()>, AskError> {
+        let params = request.params();
+        let answer = self
+            .ask(asking::ELICITATION_URL, request.key, params)
+            .await?;
+        Elicited::from_url_answer(&answer)
+    }
+
+    /// Ends the call because it cannot go on until the user completes `request` out of band.
+    /// Return the error with `Err(ctx.require_url_elicitation(ask))?`:
+    /// - 2025-11-25: the call fails with `-32042` (URLElicitationRequiredError) listing the
+    ///   elicitation; the client shows it and retries the call once the user is done;
+    /// - 2026-07-28 (which has no such error): the call ends with an input-required result
+    ///   asking for the URL elicitation, and the client's retry runs the handler again.
+    ///
+    /// ```no_run
+    /// use mcp_runtime::asking::UrlElicitation;
+    /// use mcp_runtime::prelude::*;
+    ///
+    /// /// Lists the user's invoices once their billing account is connected.
+    /// #[tool(public, read_only)]
+    /// async fn invoices(ctx: &ToolContext) -> Result<String, ToolError> {
+    ///     let connected = false; // look up the user's stored grant here
+    ///     if !connected {
+    ///         let ask = UrlElicitation::new("Connect billing", "https://billing.example.com/connect");
+    ///         return Err(ctx.require_url_elicitation(ask).into());
+    ///     }
+    ///     Ok("…".to_owned())
+    /// }
+    /// ```
+    pub fn require_url_elicitation(&self, request: UrlElicitation) -> AskError {
+        match &self.inner.asker {
+            Some(asker) => asker.require_url(request.key.clone(), request.params()),
+            None => AskError::Unavailable,
+        }
+    }
+
+    /// (2025-11-25) the handle that sends `notifications/elicitation/complete` for `request`
+    /// to this call's client, once its out-of-band interaction is done; `None` in 2026-07-28,
+    /// which has no such notification, and outside a connection.
+    pub fn url_elicitation_completion(
+        &self,
+        request: &UrlElicitation,
+    ) -> Option<ElicitationCompletion> {
+        let connection = self.inner.asker.as_ref()?.legacy_connection()?;
+        Some(ElicitationCompletion::new(
+            self.inner.notifier.clone(),
+            connection,
+            request.id(),
+        ))
+    }
+
+    /// Whether the client can be asked to open a URL (it declared `elicitation.url`).
+    pub fn can_elicit_url(&self) -> bool {
+        self.supports(asking::ELICITATION_URL)
     }
 
     /// Asks the client's model for a completion (`sampling/createMessage`); see

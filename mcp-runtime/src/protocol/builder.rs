@@ -5,6 +5,7 @@ use super::ownership::{Ownership, ResolveError, ResourceRef};
 use super::server::{Inner, Server};
 use crate::asking::StateSealer;
 use crate::authz::{Authorizer, DeclaredScopes};
+use crate::changes::Notifier;
 use crate::context::Extensions;
 use crate::registry::{
     Prompt, PromptRegistry, RegistryError, Resource, ResourceRegistry, ResourceTemplate, Tool,
@@ -45,6 +46,7 @@ pub struct ServerBuilder {
     state_ttl: Duration,
     ask_timeout: Duration,
     ownership: Ownership,
+    notifier: Notifier,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -77,11 +79,27 @@ impl Server {
             state_ttl: Duration::from_secs(600),
             ask_timeout: Duration::from_secs(300),
             ownership: Ownership::default(),
+            notifier: Notifier::default(),
         }
     }
 }
 
 impl ServerBuilder {
+    /// How many published changes a subscriber may fall behind before it is resynchronised
+    /// (default [`crate::changes::DEFAULT_CAPACITY`]; see [`crate::changes`]). Replaces the
+    /// notifier: call it before [`ServerBuilder::notifier`].
+    pub fn change_queue(mut self, capacity: usize) -> Self {
+        self.notifier = Notifier::new(capacity);
+        self
+    }
+
+    /// The handle that publishes changes to this server's subscribers (see
+    /// [`crate::changes`]); the built server and every [`ToolContext`](crate::ToolContext)
+    /// share it, so it can be handed to background tasks before the server is built.
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
     /// A display title for `serverInfo`.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.info.title = Some(title.into());
@@ -258,6 +276,7 @@ impl ServerBuilder {
             }),
             ask_timeout: self.ask_timeout,
             ownership: self.ownership,
+            notifier: self.notifier,
         }))
     }
 }

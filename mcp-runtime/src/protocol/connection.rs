@@ -1,6 +1,7 @@
 //! Per-connection state: what the legacy handshake negotiated, the requests in flight, and
 //! the server's own requests awaiting the client's response.
 
+use super::subscriptions::Followed;
 use crate::asking::PendingRequests;
 use crate::context::LogLevel;
 use crate::jsonrpc::{ClientResponse, RequestId};
@@ -9,6 +10,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
 
 /// The state of one client connection: the stdio process, or one legacy HTTP session.
 ///
@@ -21,6 +23,11 @@ pub struct Connection {
     state: Mutex<LegacyState>,
     in_flight: Mutex<HashMap<RequestId, AbortHandle>>,
     pending: Arc<PendingRequests>,
+    /// What this connection follows: legacy `resources/subscribe` URIs and the modern
+    /// `subscriptions/listen` streams open on it (stdio).
+    followed: Mutex<Followed>,
+    /// Cancelled when the connection closes: ends its listen streams gracefully.
+    closing: CancellationToken,
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +81,8 @@ impl Connection {
             state: Mutex::new(LegacyState::default()),
             in_flight: Mutex::new(HashMap::new()),
             pending: Arc::new(PendingRequests::default()),
+            followed: Mutex::new(Followed::default()),
+            closing: CancellationToken::new(),
         }
     }
 
@@ -199,6 +208,21 @@ impl Connection {
         {
             handle.abort();
         }
+    }
+
+    pub(crate) fn followed(&self) -> std::sync::MutexGuard<'_, Followed> {
+        self.followed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ends the connection's `subscriptions/listen` streams gracefully (each answers its
+    /// request with a completion result); the transport calls this when its input ends.
+    pub fn close_subscriptions(&self) {
+        self.closing.cancel();
+    }
+
+    /// Completes when [`Connection::close_subscriptions`] is called.
+    pub(crate) async fn subscriptions_closed(&self) {
+        self.closing.cancelled().await;
     }
 
     /// Number of requests in flight.

@@ -262,6 +262,7 @@ impl Server {
         let mut result = match method {
             Some(Method::ServerDiscover) => self.discover(),
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Modern)?,
+            Some(Method::SubscriptionsListen) => self.listen_on_connection(&request, scope).await?,
             Some(Method::ToolsCall) => {
                 self.call_tool(
                     request,
@@ -319,10 +320,11 @@ impl Server {
                 )
                 .await
             }
-            Some(Method::ResourcesSubscribe | Method::ResourcesUnsubscribe)
-                if !self.inner.resources.is_empty() =>
-            {
+            Some(Method::ResourcesSubscribe) if !self.inner.resources.is_empty() => {
                 self.subscribe(&request, scope)
+            }
+            Some(Method::ResourcesUnsubscribe) if !self.inner.resources.is_empty() => {
+                self.unsubscribe(&request, scope)
             }
             _ => {
                 let capabilities = connection.client_capabilities();

@@ -8,13 +8,15 @@ use super::server::{RequestScope, Server};
 use crate::asking::{Asker, Rounds, StateBinding, StateError};
 use crate::error::McpError;
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The channel one call asks through, and what closing a modern round needs.
 #[derive(Debug)]
 pub(super) struct Asking {
     asker: Option<Asker>,
     round: Option<(Arc<Rounds>, StateBinding)>,
+    /// (legacy) the URL elicitations the handler declared required.
+    url_required: Option<Arc<Mutex<Vec<Value>>>>,
 }
 
 /// The method and target one call's `requestState` is bound to.
@@ -46,16 +48,23 @@ impl Server {
     ) -> Result<Asking, McpError> {
         let capabilities = capabilities.cloned();
         if era == Era::Legacy {
+            let url_required = Arc::new(Mutex::new(Vec::new()));
             let asker = match (&scope.connection, &scope.outbound) {
                 (Some(connection), Some(outbound)) => Some(Asker::Legacy {
                     pending: connection.pending().clone(),
                     outbound: outbound.clone(),
                     capabilities,
                     timeout: self.inner.ask_timeout,
+                    connection: connection.id(),
+                    url_required: url_required.clone(),
                 }),
                 _ => None,
             };
-            return Ok(Asking { asker, round: None });
+            return Ok(Asking {
+                asker,
+                round: None,
+                url_required: Some(url_required),
+            });
         }
         let responses = match params.get("inputResponses") {
             None => Map::new(),
@@ -102,12 +111,25 @@ impl Server {
                 capabilities,
             }),
             round: Some((rounds, binding)),
+            url_required: None,
         })
     }
 
     /// After the handler returned: the input-required result, if it asked for input that
-    /// this round did not carry. Its `requestState` seals the answers used so far.
-    pub(super) fn input_required(&self, asking: &Asking) -> Option<Object> {
+    /// this round did not carry (its `requestState` seals the answers used so far); or
+    /// (legacy) the `-32042` error, if it declared URL elicitations required.
+    pub(super) fn input_required(&self, asking: &Asking) -> Result<Option<Object>, McpError> {
+        if let Some(required) = &asking.url_required {
+            let elicitations =
+                std::mem::take(&mut *required.lock().unwrap_or_else(|e| e.into_inner()));
+            if !elicitations.is_empty() {
+                return Err(McpError::UrlElicitationRequired { elicitations });
+            }
+        }
+        Ok(self.sealed_round(asking))
+    }
+
+    fn sealed_round(&self, asking: &Asking) -> Option<Object> {
         let (rounds, binding) = asking.round.as_ref()?;
         let requests = rounds.input_requests()?;
         let state = self.inner.sealer.seal(binding, &rounds.used_answers());

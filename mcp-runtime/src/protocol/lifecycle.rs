@@ -18,15 +18,15 @@ pub(super) fn not_initialized() -> McpError {
 
 impl Server {
     /// The `capabilities` object of `initialize` (legacy) or `server/discover` (modern).
-    fn capabilities(&self, era: Era) -> Value {
-        let mut caps = json!({ "tools": { "listChanged": false }, "logging": {} });
+    /// The same in both eras: changes published through the server's `Notifier` reach legacy
+    /// sessions (on their stream) and modern `subscriptions/listen` streams alike.
+    fn capabilities(&self, _era: Era) -> Value {
+        let mut caps = json!({ "tools": { "listChanged": true }, "logging": {} });
         if !self.inner.resources.is_empty() {
-            // Legacy sessions may subscribe (the answer is `{}`); protocol 2026-07-28 moved
-            // subscriptions to `subscriptions/listen`, which this server does not offer.
-            caps["resources"] = json!({ "subscribe": era == Era::Legacy, "listChanged": false });
+            caps["resources"] = json!({ "subscribe": true, "listChanged": true });
         }
         if !self.inner.prompts.is_empty() {
-            caps["prompts"] = json!({ "listChanged": false });
+            caps["prompts"] = json!({ "listChanged": true });
         }
         if self.has_completions() {
             caps["completions"] = json!({});

@@ -40,11 +40,13 @@ pub enum Method {
     CompletionComplete,
     /// `logging/setLevel`: the session's log level (legacy).
     LoggingSetLevel,
+    /// `subscriptions/listen`: a long-lived notification stream (modern).
+    SubscriptionsListen,
 }
 
 impl Method {
     /// Every method, for exhaustive checks.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Initialize,
         Self::Ping,
         Self::ServerDiscover,
@@ -59,6 +61,7 @@ impl Method {
         Self::PromptsGet,
         Self::CompletionComplete,
         Self::LoggingSetLevel,
+        Self::SubscriptionsListen,
     ];
 
     /// The method named `method` (exact, case-sensitive); `None` for any other name.
@@ -78,6 +81,7 @@ impl Method {
             "prompts/get" => Self::PromptsGet,
             "completion/complete" => Self::CompletionComplete,
             "logging/setLevel" => Self::LoggingSetLevel,
+            "subscriptions/listen" => Self::SubscriptionsListen,
             _ => return None,
         })
     }
@@ -99,6 +103,7 @@ impl Method {
             Self::PromptsGet => "prompts/get",
             Self::CompletionComplete => "completion/complete",
             Self::LoggingSetLevel => "logging/setLevel",
+            Self::SubscriptionsListen => "subscriptions/listen",
         }
     }
 }

@@ -11,7 +11,8 @@
 //! Where things are: [`Server`] and its scopes in `server`, [`ServerBuilder`] in `builder`,
 //! eras and `_meta` in `era`, the typed method names in `method`, routing in `dispatch`, the
 //! handshake in `lifecycle`, one file per primitive (`tools`, `resources`, `prompts`,
-//! `completion`), list pagination in `paging`, session state in `connection`, asking the
+//! `completion`), list pagination in `paging`, session state in `connection`, subscriptions and the
+//! per-subscriber [`Feed`] in `subscriptions`, asking the
 //! client (legacy requests or modern input-required rounds) in `input`.
 
 mod builder;
@@ -19,6 +20,7 @@ mod completion;
 mod connection;
 mod dispatch;
 mod era;
+mod feed;
 mod input;
 mod lifecycle;
 mod method;
@@ -28,6 +30,7 @@ mod paging;
 mod prompts;
 mod resources;
 mod server;
+mod subscriptions;
 mod tools;
 
 pub use crate::context::Outbound;
@@ -35,9 +38,11 @@ pub use builder::{Implementation, ServerBuilder};
 pub use connection::{Connection, Transport};
 pub(crate) use era::modern_meta_version;
 pub use era::{Era, detect_era, meta};
+pub use feed::Feed;
 pub use method::{Method, NotificationMethod};
 pub use ownership::{ResolveError, ResourceRef};
 pub use server::{RequestScope, Server};
+pub use subscriptions::{Listen, MAX_LISTENS, MAX_RESOURCE_SUBSCRIPTIONS, SUBSCRIPTION_ID};
 
 /// The newest protocol version, the only modern one.
 pub const MODERN_VERSION: &str = "2026-07-28";

@@ -77,7 +77,7 @@ impl Server {
         let outcome = AssertUnwindSafe(prompt.get(ctx, arguments))
             .catch_unwind()
             .await;
-        if let Some(result) = self.input_required(&asking) {
+        if let Some(result) = self.input_required(&asking)? {
             return Ok(result);
         }
         match outcome {

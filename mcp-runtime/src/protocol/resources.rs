@@ -1,5 +1,5 @@
-//! The resource methods: `resources/list`, `resources/templates/list`, `resources/read`, and
-//! the legacy `resources/subscribe` / `resources/unsubscribe`.
+//! The resource methods: `resources/list`, `resources/templates/list` and `resources/read`
+//! (subscriptions are in `subscriptions`).
 
 use super::Object;
 use super::era::Era;
@@ -106,7 +106,7 @@ impl Server {
             return Err(not_found());
         };
         let outcome = AssertUnwindSafe(read).catch_unwind().await;
-        if let Some(result) = self.input_required(&asking) {
+        if let Some(result) = self.input_required(&asking)? {
             return Ok(result);
         }
         let contents = match outcome {
@@ -130,33 +130,5 @@ impl Server {
             result.insert("cacheScope".into(), json!(CacheScope::Private.as_str()));
         }
         Ok(result)
-    }
-
-    /// Legacy `resources/subscribe` / `resources/unsubscribe`: acknowledged with `{}` for a
-    /// resource the caller may read. (The registered resources do not announce changes, so
-    /// no `notifications/resources/updated` follows.)
-    pub(super) fn subscribe(
-        &self,
-        request: &Request,
-        scope: &RequestScope,
-    ) -> Result<Object, McpError> {
-        let uri = request
-            .params
-            .get("uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                McpError::invalid_params(format!("`{}` needs `uri` (a string)", request.method))
-            })?;
-        let resources = &self.inner.resources;
-        if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, &Target::resource(resource))?;
-        } else if let Some((template, _)) = resources.find_template(uri) {
-            self.authorize(scope, &Target::template(template))?;
-        } else {
-            return Err(McpError::ResourceNotFound {
-                uri: uri.to_owned(),
-            });
-        }
-        Ok(Object::new())
     }
 }

@@ -7,6 +7,7 @@ use super::method::Method;
 use super::ownership::Ownership;
 use crate::asking::{Asker, StateSealer};
 use crate::authz::{Authorizer, Catalog, CatalogEntry, Target, ToolInput};
+use crate::changes::Notifier;
 use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
 use crate::jsonrpc::RequestId;
@@ -41,6 +42,9 @@ pub(super) struct Inner {
     pub(super) ask_timeout: Duration,
     /// The resources tools act on, and the application's resolver.
     pub(super) ownership: Ownership,
+    /// Publishes changes to subscribers; shared by every clone and by
+    /// [`Server::with_authorizer`].
+    pub(super) notifier: Notifier,
 }
 
 impl fmt::Debug for Server {
@@ -194,7 +198,36 @@ impl Server {
             sealer: inner.sealer.clone(),
             ask_timeout: inner.ask_timeout,
             ownership: inner.ownership.clone(),
+            notifier: inner.notifier.clone(),
         })
+    }
+
+    /// The same server with `requestState` sealed under `key` (32 bytes) instead of the key
+    /// it was built with, e.g. a key read from the deployment's configuration.
+    #[must_use]
+    pub fn with_request_state_key(&self, key: [u8; 32]) -> Server {
+        let inner = &self.inner;
+        Server::new(Inner {
+            info: inner.info.clone(),
+            instructions: inner.instructions.clone(),
+            tools: inner.tools.clone(),
+            resources: inner.resources.clone(),
+            prompts: inner.prompts.clone(),
+            authorizer: inner.authorizer.clone(),
+            extensions: inner.extensions.clone(),
+            page_size: inner.page_size,
+            list_ttl_ms: inner.list_ttl_ms,
+            sealer: Arc::new(StateSealer::new(key, inner.sealer.ttl())),
+            ask_timeout: inner.ask_timeout,
+            ownership: inner.ownership.clone(),
+            notifier: inner.notifier.clone(),
+        })
+    }
+
+    /// The handle that publishes changes (updated resources, changed lists) to this server's
+    /// subscribers; see [`crate::changes`].
+    pub fn notifier(&self) -> &Notifier {
+        &self.inner.notifier
     }
 
     /// The authorizer in force.
@@ -228,6 +261,7 @@ impl Server {
             .outbound(scope.outbound.clone())
             .extensions(self.inner.extensions.clone())
             .asker(asker)
+            .notifier(self.inner.notifier.clone())
             .build()
     }
 }

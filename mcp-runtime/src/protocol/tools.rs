@@ -94,12 +94,13 @@ impl Server {
             .outbound(scope.outbound.clone())
             .extensions(self.inner.extensions.clone())
             .asker(asking.asker())
+            .notifier(self.inner.notifier.clone())
             .build();
         let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
             .catch_unwind()
             .instrument(span)
             .await;
-        if let Some(result) = self.input_required(&asking) {
+        if let Some(result) = self.input_required(&asking)? {
             return Ok(result);
         }
         match outcome {

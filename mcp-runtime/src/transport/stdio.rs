@@ -108,6 +108,12 @@ where
     // bounds how many handlers can be emitting.
     let (notes_tx, notes) = mpsc::unbounded_channel::<Value>();
     let writer = tokio::spawn(write_messages(responses, notes, output));
+    // Published changes for this connection, through the bounded queue: a stalled stdout
+    // makes the feed fall behind (and resync) rather than grow memory.
+    let pump = tokio::spawn(forward_changes(
+        server.feed(connection.clone(), caller.clone()),
+        tx.clone(),
+    ));
     let mut tasks = JoinSet::new();
     let mut line = Vec::new();
     tracing::info!(server = %server.info().name, max_in_flight = cap, "serving MCP over stdio");
@@ -188,6 +194,8 @@ where
     // No answer to the server's own requests can arrive any more: the handlers waiting for
     // one are told at once instead of waiting out the grace period.
     connection.pending().cancel_all();
+    // Listen streams end gracefully, each answering its request.
+    connection.close_subscriptions();
     let drained = tokio::time::timeout(config.shutdown_grace, async {
         while tasks.join_next().await.is_some() {}
     })
@@ -200,6 +208,8 @@ where
         connection.cancel_all();
         while tasks.join_next().await.is_some() {}
     }
+    pump.abort();
+    let _ = pump.await;
     drop(tx);
     drop(notes_tx);
     writer.await.map_err(std::io::Error::other)?
@@ -308,6 +318,17 @@ fn trim_line(line: &[u8]) -> &[u8] {
         end -= 1;
     }
     &line[..end]
+}
+
+/// Sends the connection's notifications of published changes until the server is gone.
+async fn forward_changes(mut feed: crate::protocol::Feed, tx: mpsc::Sender<Value>) {
+    while let Some(messages) = feed.next().await {
+        for message in messages {
+            if tx.send(message).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// Writes every message, one per line. Notifications go first when both are waiting: a

@@ -55,7 +55,8 @@
 //! # Where things are
 //! [`HttpConfig`] and [`HttpError`] in `config`; the router, its layers and graceful shutdown
 //! in `server`; the `Host`/`Origin` check in `origin`; bearer tokens in `authn`; `POST` in
-//! `post`; `GET` and `DELETE` in `stream`; legacy sessions in `session`; CORS in `cors`;
+//! `post`; `GET` and `DELETE` in `stream`; the change streams (`GET`, `subscriptions/listen`) in
+//! `listen`; legacy sessions in `session`; CORS in `cors`;
 //! every refusal the transport makes in `refusal`; JSON and SSE answers in `reply`;
 //! `/healthz` and `/readyz` in `health`; the Prometheus exporter ([`HttpConfig::metrics`],
 //! a listener of its own) in `exporter`.
@@ -89,6 +90,7 @@ mod cors;
 mod exporter;
 mod headers;
 mod health;
+mod listen;
 mod origin;
 mod post;
 mod refusal;

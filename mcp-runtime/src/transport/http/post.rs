@@ -70,6 +70,12 @@ async fn post_modern(
             hint,
         });
     }
+    if request.method == "subscriptions/listen" {
+        return Ok(match app.server.listen(&request, caller) {
+            Ok(listen) => super::listen::listen_response(listen, &app.server, app.shutdown.clone()),
+            Err(error) => reply::error(Some(&request.id), &error, &hint),
+        });
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     let scope = RequestScope {
         connection: None,

@@ -1,18 +1,16 @@
-//! `GET` (a legacy session's server-to-client SSE stream) and `DELETE` (ending a legacy
+//! `GET` (a legacy session's server-to-client SSE stream: its published changes) and `DELETE` (ending a legacy
 //! session) on the endpoint.
 
 use super::headers;
+use super::listen;
 use super::refusal::Refusal;
-use super::reply;
 use super::server::App;
 use super::session::Session;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt as _;
-use std::convert::Infallible;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// GET or DELETE without a session: a stateless (modern) client gets `405`; a legacy client
 /// that forgot its session gets `400`.
@@ -63,19 +61,26 @@ pub(super) async fn get_mcp(
         return Err(Refusal::StreamAlreadyOpen);
     }
     let guard = StreamGuard(session.clone());
-    let closed = session.closed.clone();
-    let shutdown = app.shutdown.clone();
-    // Nothing is sent on this stream yet (no server-initiated messages); it stays open, with
-    // keep-alive comments, until the session or the server ends.
-    let stream = futures::stream::once(async move {
-        let _guard = guard;
+    // The session's published changes (subscribed resources, list changes) until the
+    // session or the server ends.
+    let end = CancellationToken::new();
+    let (closed, shutdown, stop) = (session.closed.clone(), app.shutdown.clone(), end.clone());
+    tokio::spawn(async move {
         tokio::select! {
             () = closed.cancelled() => {},
             () = shutdown.cancelled() => {},
+            () = stop.cancelled() => {},
         }
-    })
-    .filter_map(|()| async { None::<Result<Event, Infallible>> });
-    Ok(reply::sse_response(Sse::new(stream)))
+        stop.cancel();
+    });
+    let feed = app.server.feed(session.connection.clone(), caller);
+    Ok(listen::stream(
+        None,
+        feed,
+        end.clone(),
+        None,
+        (guard, end.drop_guard()),
+    ))
 }
 
 /// `DELETE`: ends the session.
