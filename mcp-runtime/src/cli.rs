@@ -7,7 +7,10 @@
 //! - `explain --tool NAME --scopes "a b" [--claims JSON] [--local]` prints the decision for a
 //!   caller and the rule that made it (exit 0 allowed, 1 denied); `--prompt NAME` or
 //!   `--resource URI` instead of `--tool` explain a prompt, a resource or a resource template;
-//! - `tools` lists the compiled tools with their declared scopes.
+//! - `tools` lists the compiled tools with their declared scopes;
+//! - `policy test [--fixtures FILE]` runs a fixtures file of cases (principal, item,
+//!   arguments → expected decision) against the policy; a failing case is printed as a diff
+//!   (exit 1).
 //!
 //! `--policy` defaults to `./policy.toml` (env `MCP_POLICY`), `--env` to `local`
 //! (env `MCP_ENV`). Usage errors and unusable policies exit with 2.
@@ -18,6 +21,7 @@
 //! }
 //! ```
 
+mod policy_test;
 mod serve;
 
 use crate::authz::{Catalog, Primitive};
@@ -55,6 +59,30 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the compiled tools with their declared scopes.
     Tools,
+    /// Work with the policy: `policy test` runs its fixtures.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run a fixtures file of cases against the policy and this binary's tools.
+    Test(PolicyTestArgs),
+}
+
+/// `policy test`.
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The policy file.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// The fixtures file (default: next to the policy, `NAME.tests.toml` for `NAME.toml`).
+    #[arg(long, env = "MCP_POLICY_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+    /// Run only the cases of this environment.
+    #[arg(long)]
+    pub env: Option<String>,
 }
 
 /// Which policy file.
@@ -218,6 +246,7 @@ where
                 Command::Check(args) => check(&server, &args, out),
                 Command::Explain(args) => explain(&server, &args, out),
                 Command::Tools => tools(&server, out),
+                Command::Policy(PolicyCommand::Test(args)) => policy_test::run(&server, &args, out),
                 Command::Serve(_) => unreachable!("handled above"),
             }
         }

@@ -11,7 +11,8 @@
 //!   keys each table accepts read from the model by `schema`), `values` (rate limits,
 //!   durations, URLs, `${VAR}`), `validate` (which yields the typed policy of `valid`),
 //!   `compile`, `settings` (an environment's deployment settings), `scopes` (scope bit sets),
-//!   `principal` (the stdio caller) and `authorizer`.
+//!   `principal` (the stdio caller) and `authorizer`; `fixtures` runs the cases of
+//!   `policy test` ([`Fixtures`]).
 //! - [`PolicyAuthorizer`] plugs the engine into the dispatcher
 //!   ([`crate::ServerBuilder::authorizer`]).
 //!
@@ -59,6 +60,7 @@ mod authorizer;
 mod compile;
 mod diagnostic;
 mod engine;
+mod fixtures;
 mod keys;
 mod load;
 mod model;
@@ -74,6 +76,7 @@ mod values;
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
+pub use fixtures::{Actual, Expected, Fixtures, Outcome as CaseOutcome};
 pub use load::Policy;
 pub use model::{ListMode, TransportKind};
 pub use values::RateLimit;
