@@ -1,7 +1,8 @@
 //! The standard command line of every application built on the runtime:
 //!
-//! - `serve [--policy FILE] [--env NAME] [--transport stdio|http] [--bind ADDR]` serves MCP
-//!   under the policy's environment (logs on stderr only; stdout is the stdio channel);
+//! - `serve [--policy FILE] [--env NAME] [--transport stdio|http] [--bind ADDR]
+//!   [--decision-log off|stderr|file:PATH]` serves MCP under the policy's environment (logs
+//!   on stderr only; stdout is the stdio channel);
 //! - `check [--policy FILE] [--env NAME]` validates a policy against the binary's tools and
 //!   prints every problem at `file:line:column` (exit 1 if there is any);
 //! - `explain --tool NAME --scopes "a b" [--claims JSON] [--local]` prints the decision for a
@@ -108,6 +109,10 @@ pub struct ServeArgs {
     /// The HTTP listen address, overriding the environment's.
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    /// Where every authorization decision goes as one JSON line (`off`, `stderr` or
+    /// `file:PATH`), overriding the environment's `decision_log`.
+    #[arg(long, value_name = "off|stderr|file:PATH")]
+    pub decision_log: Option<String>,
     /// (stdio) The longest accepted message, in bytes.
     #[arg(long, default_value_t = StdioConfig::default().max_line_bytes)]
     pub max_line_bytes: usize,

@@ -58,6 +58,7 @@
 pub(crate) mod audit;
 mod authorizer;
 mod compile;
+mod decision_log;
 mod diagnostic;
 mod engine;
 mod fixtures;
@@ -74,6 +75,9 @@ mod validate;
 mod values;
 
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
+pub use decision_log::{
+    DECISION_LOG_VERSION, DecisionLog, DecisionLogTarget, LoggedInput, LoggedPrincipal, Record,
+};
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
 pub use fixtures::{Actual, Expected, Fixtures, Outcome as CaseOutcome};

@@ -154,6 +154,8 @@ pub(crate) struct EnvSection {
     pub principal: Option<PrincipalSection>,
     /// A variable holding a token for a stdio process (validated like an HTTP bearer token).
     pub token_env: Option<Name>,
+    /// Where every decision goes as one JSON line: `off`, `stderr` or `file:PATH`.
+    pub decision_log: Option<Name>,
     /// Per-environment tool rules (`[env.*]` only).
     #[serde(default)]
     pub tools: BTreeMap<Name, Rule>,

@@ -1,6 +1,7 @@
 //! [`EnvSettings`]: one environment's deployment settings (transport, address, resource,
 //! token validation, local principal), resolved from its layers with `${VAR}` interpolation.
 
+use super::DecisionLogTarget;
 use super::diagnostic::{Diagnostic, PolicyError, Source};
 use super::model::{ListMode, TransportKind};
 use super::valid::{Auth, Layer, ValidEnv};
@@ -33,6 +34,8 @@ pub struct EnvSettings {
     pub principal_claims: Map<String, Value>,
     /// The variable holding a stdio token.
     pub token_env: Option<String>,
+    /// Where decision lines go.
+    pub decision_log: DecisionLogTarget,
     /// Variables that are referenced without a default but not set. `serve` refuses to start
     /// with any; `check` reports them as warnings.
     pub unresolved: Vec<Diagnostic>,
@@ -227,6 +230,11 @@ pub(super) fn resolve(
         principal_scopes: principal.map(|p| p.scopes.clone()).unwrap_or_default(),
         principal_claims: principal.map(|p| p.claims.clone()).unwrap_or_default(),
         token_env: token_env.cloned(),
+        decision_log: layers
+            .iter()
+            .rev()
+            .find_map(|(_, s)| s.decision_log.clone())
+            .unwrap_or_default(),
         unresolved,
     })
 }

@@ -83,6 +83,8 @@ pub(crate) struct Layer {
     pub(crate) principal: Option<Principal>,
     /// `token_env`.
     pub(crate) token_env: Option<String>,
+    /// `decision_log`.
+    pub(crate) decision_log: Option<super::DecisionLogTarget>,
     /// Per-environment rules.
     pub(crate) rules: Vec<(RuleKey, Rule)>,
 }

@@ -4,6 +4,7 @@
 //! [`Diagnostic`] with the closest valid name when there is one; a file without mistakes
 //! becomes a [`ValidPolicy`] of typed values.
 
+use super::DecisionLogTarget;
 use super::compile::section;
 use super::diagnostic::{Diagnostic, Source, did_you_mean};
 use super::model::{ClaimMatch, EnvSection, Name, PolicyFile, Rule as RuleSection};
@@ -403,6 +404,11 @@ impl<'a> Validator<'a> {
                     );
                 }
                 v.clone()
+            }),
+            decision_log: env.decision_log.as_ref().and_then(|v| {
+                DecisionLogTarget::parse(v.get_ref(), &self.source.base_dir)
+                    .map_err(|why| self.error(v.span(), why, None))
+                    .ok()
             }),
             rules,
         }
