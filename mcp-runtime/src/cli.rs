@@ -3,8 +3,9 @@
 //! - `serve [--policy FILE] [--env NAME] [--transport stdio|http] [--bind ADDR]
 //!   [--decision-log off|stderr|file:PATH]` serves MCP under the policy's environment (logs
 //!   on stderr only; stdout is the stdio channel);
-//! - `check [--policy FILE] [--env NAME]` validates a policy against the binary's tools and
-//!   prints every problem at `file:line:column` (exit 1 if there is any);
+//! - `check [--policy FILE] [--env NAME] [--deny-warnings]` validates a policy against the
+//!   binary's tools and prints every problem at `file:line:column` (exit 1 if there is any),
+//!   then the coverage lint's warnings (errors with `--deny-warnings`);
 //! - `explain --tool NAME --scopes "a b" [--claims JSON] [--local]` prints the decision for a
 //!   caller and the rule that made it (exit 0 allowed, 1 denied); `--prompt NAME` or
 //!   `--resource URI` instead of `--tool` explain a prompt, a resource or a resource template;
@@ -127,6 +128,10 @@ pub struct CheckArgs {
     /// Check only this environment (default: every environment).
     #[arg(long, env = "MCP_ENV")]
     pub env: Option<String>,
+    /// Treat coverage warnings (unreachable items, grants that open nothing, rules that
+    /// never apply) as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// `explain`.
@@ -316,6 +321,23 @@ fn check(server: &Server, args: &CheckArgs, out: &mut dyn Write) -> Result<ExitC
     }
     if failed > 0 {
         writeln!(out, "error: {} is not valid", path.display()).map_err(io)?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let coverage = policy.coverage(&process_env, args.env.as_deref())?;
+    for n in &coverage.notes {
+        writeln!(out, "note: {n}").map_err(io)?;
+    }
+    for w in &coverage.warnings {
+        writeln!(out, "warning: {w}").map_err(io)?;
+    }
+    if args.deny_warnings && !coverage.warnings.is_empty() {
+        writeln!(
+            out,
+            "error: {} has {} coverage warning(s) (--deny-warnings)",
+            path.display(),
+            coverage.warnings.len()
+        )
+        .map_err(io)?;
         return Ok(ExitCode::FAILURE);
     }
     writeln!(

@@ -12,7 +12,8 @@
 //!   durations, URLs, `${VAR}`), `validate` (which yields the typed policy of `valid`),
 //!   `compile`, `settings` (an environment's deployment settings), `scopes` (scope bit sets),
 //!   `principal` (the stdio caller) and `authorizer`; `fixtures` runs the cases of
-//!   `policy test` ([`Fixtures`]).
+//!   `policy test` ([`Fixtures`]), `lint` the coverage lint of `check` ([`Coverage`]),
+//!   `decision_log` the JSON-lines decision log ([`DecisionLog`]).
 //! - [`PolicyAuthorizer`] plugs the engine into the dispatcher
 //!   ([`crate::ServerBuilder::authorizer`]).
 //!
@@ -63,6 +64,7 @@ mod diagnostic;
 mod engine;
 mod fixtures;
 mod keys;
+mod lint;
 mod load;
 mod model;
 mod principal;
@@ -81,6 +83,7 @@ pub use decision_log::{
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
 pub use fixtures::{Actual, Expected, Fixtures, Outcome as CaseOutcome};
+pub use lint::Coverage;
 pub use load::Policy;
 pub use model::{ListMode, TransportKind};
 pub use values::RateLimit;

@@ -387,6 +387,18 @@ impl<'a> Validator<'a> {
     }
 
     fn layer(&mut self, env: &EnvSection, rules: Vec<(RuleKey, Rule)>) -> Layer {
+        let catalog = self.catalog;
+        for name in &env.unreachable {
+            if !catalog.entries.iter().any(|e| e.name == *name.get_ref()) {
+                let names = catalog.entries.iter().map(|e| e.name.as_str());
+                let help = did_you_mean(name.get_ref(), names);
+                let msg = format!(
+                    "unknown item `{}` in `unreachable`: this binary has no such tool, prompt or resource",
+                    name.get_ref()
+                );
+                self.error(name.span(), msg, help);
+            }
+        }
         Layer {
             transport: env.transport.as_ref().map(|t| *t.get_ref()),
             bind: env.bind.as_ref().and_then(|v| self.template(v)),
