@@ -145,3 +145,20 @@ fn unreachable_names_must_exist() {
         "p.toml:4:16: unknown item `cancel_ordr` in `unreachable`: this binary has no such tool, prompt or resource; did you mean `cancel_order`?"
     );
 }
+
+#[test]
+fn an_environment_that_does_not_compile_leaves_the_others_linted() {
+    let text = format!(
+        "[grants.role]\nlead = [\"orders:write\", \"orders:read\"]\n[env.prod]\n{HTTP}[env.staging]\ntransport = \"http\"\nbind = \"${{BIND}}\"\nresource = \"http://127.0.0.1:1/mcp\"\n"
+    );
+    let policy = parse(&text).unwrap();
+    let bad = |v: &str| (v == "BIND").then(|| "not an address".to_owned());
+    assert!(policy.compile("staging", &bad).is_err());
+    let coverage = policy.coverage(&bad, Some("prod")).unwrap();
+    assert_eq!(coverage.warnings.len(), 1, "{:?}", coverage.warnings);
+    assert!(
+        coverage.warnings[0]
+            .message
+            .contains("`export_orders_report` cannot be reached in environment `prod`")
+    );
+}

@@ -107,11 +107,11 @@ fn only_caller(engine: &Engine) -> Option<Caller> {
 }
 
 impl Policy {
-    /// Runs the coverage lint over every environment (compiled with `vars`); `only` limits
-    /// the per-environment findings to one environment.
+    /// Runs the coverage lint over every environment that compiles with `vars`; `only`
+    /// limits the per-environment findings to one environment.
     ///
     /// # Errors
-    /// An environment that does not compile.
+    /// The file can no longer be read as a policy (it was validated when loaded).
     pub fn coverage(
         &self,
         vars: VarLookup<'_>,
@@ -120,10 +120,13 @@ impl Policy {
         let source = &*self.source;
         let file: PolicyFile = toml::from_str(&source.text)
             .map_err(|e| super::PolicyError::Unsupported(e.to_string()))?;
-        let mut engines = Vec::new();
-        for env in self.environments() {
-            engines.push(self.compile(env, vars)?);
-        }
+        // An environment whose settings do not compile is reported by `check` itself (when
+        // it is checked); the lint judges the others.
+        let engines: Vec<Engine> = self
+            .environments()
+            .into_iter()
+            .filter_map(|env| self.compile(env, vars).ok())
+            .collect();
         let mut out = Coverage::default();
         let warn = |out: &mut Coverage, span: Range<usize>, msg: String| {
             out.warnings.push(source.diag(span, msg));
