@@ -1,13 +1,18 @@
 //! The standard command line of every application built on the runtime:
 //!
-//! - `serve [--policy FILE] [--env NAME] [--transport stdio|http] [--bind ADDR]` serves MCP
-//!   under the policy's environment (logs on stderr only; stdout is the stdio channel);
-//! - `check [--policy FILE] [--env NAME]` validates a policy against the binary's tools and
-//!   prints every problem at `file:line:column` (exit 1 if there is any);
+//! - `serve [--policy FILE] [--env NAME] [--transport stdio|http] [--bind ADDR]
+//!   [--decision-log off|stderr|file:PATH]` serves MCP under the policy's environment (logs
+//!   on stderr only; stdout is the stdio channel);
+//! - `check [--policy FILE] [--env NAME] [--deny-warnings]` validates a policy against the
+//!   binary's tools and prints every problem at `file:line:column` (exit 1 if there is any),
+//!   then the coverage lint's warnings (errors with `--deny-warnings`);
 //! - `explain --tool NAME --scopes "a b" [--claims JSON] [--local]` prints the decision for a
 //!   caller and the rule that made it (exit 0 allowed, 1 denied); `--prompt NAME` or
 //!   `--resource URI` instead of `--tool` explain a prompt, a resource or a resource template;
-//! - `tools` lists the compiled tools with their declared scopes.
+//! - `tools` lists the compiled tools with their declared scopes;
+//! - `policy test [--fixtures FILE]` runs a fixtures file of cases (principal, item,
+//!   arguments → expected decision) against the policy; a failing case is printed as a diff
+//!   (exit 1).
 //!
 //! `--policy` defaults to `./policy.toml` (env `MCP_POLICY`), `--env` to `local`
 //! (env `MCP_ENV`). `serve --request-state-key-file FILE` (env `MCP_REQUEST_STATE_KEY_FILE`,
@@ -20,6 +25,7 @@
 //! }
 //! ```
 
+mod policy_test;
 mod serve;
 pub mod state_key;
 
@@ -58,6 +64,30 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the compiled tools with their declared scopes.
     Tools,
+    /// Work with the policy: `policy test` runs its fixtures.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run a fixtures file of cases against the policy and this binary's tools.
+    Test(PolicyTestArgs),
+}
+
+/// `policy test`.
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The policy file.
+    #[command(flatten)]
+    pub policy: PolicyArg,
+    /// The fixtures file (default: next to the policy, `NAME.tests.toml` for `NAME.toml`).
+    #[arg(long, env = "MCP_POLICY_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+    /// Run only the cases of this environment.
+    #[arg(long)]
+    pub env: Option<String>,
 }
 
 /// Which policy file.
@@ -83,6 +113,10 @@ pub struct ServeArgs {
     /// The HTTP listen address, overriding the environment's.
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    /// Where every authorization decision goes as one JSON line (`off`, `stderr` or
+    /// `file:PATH`), overriding the environment's `decision_log`.
+    #[arg(long, value_name = "off|stderr|file:PATH")]
+    pub decision_log: Option<String>,
     /// (stdio) The longest accepted message, in bytes.
     #[arg(long, default_value_t = StdioConfig::default().max_line_bytes)]
     pub max_line_bytes: usize,
@@ -102,6 +136,10 @@ pub struct CheckArgs {
     /// Check only this environment (default: every environment).
     #[arg(long, env = "MCP_ENV")]
     pub env: Option<String>,
+    /// Treat coverage warnings (unreachable items, grants that open nothing, rules that
+    /// never apply) as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// `explain`.
@@ -233,6 +271,7 @@ where
                 Command::Check(args) => check(&server, &args, out),
                 Command::Explain(args) => explain(&server, &args, out),
                 Command::Tools => tools(&server, out),
+                Command::Policy(PolicyCommand::Test(args)) => policy_test::run(&server, &args, out),
                 Command::Serve(_) => unreachable!("handled above"),
             }
         }
@@ -298,6 +337,23 @@ fn check(server: &Server, args: &CheckArgs, out: &mut dyn Write) -> Result<ExitC
     }
     if failed > 0 {
         writeln!(out, "error: {} is not valid", path.display()).map_err(io)?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let coverage = policy.coverage(&process_env, args.env.as_deref())?;
+    for n in &coverage.notes {
+        writeln!(out, "note: {n}").map_err(io)?;
+    }
+    for w in &coverage.warnings {
+        writeln!(out, "warning: {w}").map_err(io)?;
+    }
+    if args.deny_warnings && !coverage.warnings.is_empty() {
+        writeln!(
+            out,
+            "error: {} has {} coverage warning(s) (--deny-warnings)",
+            path.display(),
+            coverage.warnings.len()
+        )
+        .map_err(io)?;
         return Ok(ExitCode::FAILURE);
     }
     writeln!(

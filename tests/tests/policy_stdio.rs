@@ -218,11 +218,50 @@ fn check_passes_on_the_shipped_policy() {
     let (code, out) = technova_cmd(&["check", "--env", "prod"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ok: environment `prod`"), "{out}");
-    let (code, out) = technova_cmd(&["check"]);
+    let (code, out) = technova_cmd(&["check", "--deny-warnings"]);
     assert_eq!(code, 0, "{out}");
     for env in ["local", "dev", "staging", "prod"] {
         assert!(out.contains(&format!("ok: environment `{env}`")), "{out}");
     }
+    assert!(!out.contains("cannot be reached"), "{out}");
+}
+
+/// The coverage lint on a copy where the local user's acknowledgement is gone and a role
+/// grants a scope no tool needs: warnings at their positions, errors with `--deny-warnings`.
+#[test]
+fn check_lints_coverage_and_denies_warnings_on_request() {
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let linted = shipped
+        .replace("unreachable = [\"cancel_order\"]\n", "")
+        .replace(
+            "\"ops-admin\" = [\"orders:admin\"]",
+            "\"ops-admin\" = [\"orders:admin\"]\n\"auditor\" = [\"audit:read\"]",
+        )
+        .replace("[scopes]\n", "[scopes]\nextra = [\"audit:read\"]\n");
+    assert_ne!(linted, shipped);
+    let path = scratch("lint", &linted);
+    let p = path.to_str().unwrap();
+    let line_of = |needle: &str| linted.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let local = format!(
+        "warning: {p}:{}:6: tool `cancel_order` cannot be reached in environment `local`: its only caller, the local principal `local-user`, lacks orders:write",
+        line_of("[env.local]")
+    );
+    let auditor = format!(
+        "warning: {p}:{}:1: grants.role.\"auditor\" opens nothing: it yields audit:read",
+        line_of("\"auditor\"")
+    );
+    let (code, out) = technova_cmd(&["check", "--policy", p]);
+    assert_eq!(code, 0, "warnings alone do not fail: {out}");
+    assert!(out.contains(&local) && out.contains(&auditor), "{out}");
+    let (code, out) = technova_cmd(&["check", "--policy", p, "--deny-warnings"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&local), "{out}");
+    assert!(
+        out.contains(&format!(
+            "error: {p} has 2 coverage warning(s) (--deny-warnings)"
+        )),
+        "{out}"
+    );
 }
 
 #[test]

@@ -6,8 +6,8 @@
 use super::{Purpose, ServeArgs, TransportArg, state_key};
 use crate::changes::Notifier;
 use crate::policy::{
-    EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle, TransportKind, spawn_watchers,
-    stdio_caller,
+    DecisionLog, DecisionLogTarget, EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle,
+    TransportKind, spawn_watchers, stdio_caller,
 };
 use crate::protocol::Server;
 use crate::transport::http::{HttpConfig, MetricsEndpoint, serve_http};
@@ -90,7 +90,19 @@ where
             server
         }
     };
-    let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
+    let mut authorizer = PolicyAuthorizer::new(handle.clone());
+    let target = match &args.decision_log {
+        Some(text) => DecisionLogTarget::parse(text, Path::new("."))
+            .map_err(|why| PolicyError::Unsupported(format!("--decision-log: {why}")))?,
+        None => settings.decision_log.clone(),
+    };
+    let decision_log = DecisionLog::open(&target, transport.as_str()).map_err(|e| {
+        PolicyError::Unsupported(format!("cannot open the decision log {target:?}: {e}"))
+    })?;
+    if let Some(log) = decision_log {
+        authorizer = authorizer.with_decision_log(Arc::new(log));
+    }
+    let server = server.with_authorizer(Arc::new(authorizer));
     let outcome = runtime.block_on(async move {
         let watchers = spawn_watchers(handle.clone());
         let notices = spawn_reload_notices(handle.clone(), server.notifier().clone());
@@ -224,6 +236,7 @@ fn restart_only_changes(started: &EnvSettings, now: &EnvSettings) -> Vec<&'stati
     check("resource", started.resource != now.resource);
     check("token_env", started.token_env != now.token_env);
     check("metrics", started.metrics != now.metrics);
+    check("decision_log", started.decision_log != now.decision_log);
     match (&started.auth, &now.auth) {
         (Some(a), Some(b)) => {
             check("auth.issuer", a.issuer != b.issuer);

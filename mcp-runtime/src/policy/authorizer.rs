@@ -3,24 +3,37 @@
 //! decides, the rate limit is counted, and one audit event records the decision.
 
 use super::audit::{self, Verdict};
+use super::decision_log::DecisionLog;
 use super::engine::{CompiledRule, Decision, Engine, Outcome};
 use super::model::ListMode;
 use super::reload::PolicyHandle;
 use crate::authz::{Authorizer, CacheScope, CallInput, Denial, Primitive, Refusal, Target};
 use crate::context::Caller;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The [`Authorizer`] backed by a (reloadable) policy. Each decision runs against one
 /// snapshot of the policy, taken when the request is authorized.
 #[derive(Clone, Debug)]
 pub struct PolicyAuthorizer {
     handle: Arc<PolicyHandle>,
+    decision_log: Option<Arc<DecisionLog>>,
 }
 
 impl PolicyAuthorizer {
     /// Enforces the policy held by `handle`.
     pub fn new(handle: Arc<PolicyHandle>) -> Self {
-        Self { handle }
+        Self {
+            handle,
+            decision_log: None,
+        }
+    }
+
+    /// Also writes every decision to `log` as one JSON line.
+    #[must_use]
+    pub fn with_decision_log(mut self, log: Arc<DecisionLog>) -> Self {
+        self.decision_log = Some(log);
+        self
     }
 
     /// The handle (for reloads).
@@ -97,6 +110,7 @@ impl Authorizer for PolicyAuthorizer {
         target: &Target<'_>,
         input: &CallInput<'_>,
     ) -> Result<(), Refusal> {
+        let started = self.decision_log.as_ref().map(|_| Instant::now());
         let engine = self.handle.snapshot();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
@@ -112,16 +126,31 @@ impl Authorizer for PolicyAuthorizer {
                 audit::would_deny(&engine, &would, what, &denial);
             }
         }
+        let log = |verdict: Verdict, rule: &str, reason: &str| {
+            if let (Some(log), Some(started)) = (&self.decision_log, started) {
+                log.decision(
+                    &engine,
+                    &decision,
+                    what,
+                    verdict.as_str(),
+                    rule,
+                    reason,
+                    started,
+                );
+            }
+        };
         match (decision.outcome, decision.item) {
             (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
                 Ok(()) => {
                     let rule = engine.rule(&decision);
                     audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
+                    log(Verdict::Allow, rule, "allowed");
                     Ok(())
                 }
                 Err((retry_after, rule)) => {
                     let reason = "rate limit exceeded";
                     audit::decision(&engine, &decision, what, Verdict::RateLimited, rule, reason);
+                    log(Verdict::RateLimited, rule, reason);
                     Err(Refusal::RateLimited {
                         kind: target.kind,
                         name: target.name.to_owned(),
@@ -133,6 +162,7 @@ impl Authorizer for PolicyAuthorizer {
                 let denial = denial_with(&engine, &decision, target, why);
                 let (rule, reason) = (&denial.rule, &denial.reason);
                 audit::decision(&engine, &decision, what, Verdict::Deny, rule, reason);
+                log(Verdict::Deny, rule, reason);
                 Err(Refusal::Forbidden(Box::new(denial)))
             }
         }

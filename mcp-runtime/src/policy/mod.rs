@@ -11,7 +11,9 @@
 //!   keys each table accepts read from the model by `schema`), `values` (rate limits,
 //!   durations, URLs, `${VAR}`), `validate` (which yields the typed policy of `valid`),
 //!   `compile`, `settings` (an environment's deployment settings), `scopes` (scope bit sets),
-//!   `principal` (the stdio caller) and `authorizer`.
+//!   `principal` (the stdio caller) and `authorizer`; `fixtures` runs the cases of
+//!   `policy test` ([`Fixtures`]), `lint` the coverage lint of `check` ([`Coverage`]),
+//!   `decision_log` the JSON-lines decision log ([`DecisionLog`]).
 //! - [`PolicyAuthorizer`] plugs the engine into the dispatcher
 //!   ([`crate::ServerBuilder::authorizer`]).
 //!
@@ -60,9 +62,12 @@ mod authorizer;
 mod call;
 mod compile;
 mod condition;
+mod decision_log;
 mod diagnostic;
 mod engine;
+mod fixtures;
 mod keys;
+mod lint;
 mod load;
 mod model;
 mod principal;
@@ -75,8 +80,13 @@ mod validate;
 mod values;
 
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
+pub use decision_log::{
+    DECISION_LOG_VERSION, DecisionLog, DecisionLogTarget, LoggedInput, LoggedPrincipal, Record,
+};
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
+pub use fixtures::{Actual, Expected, Fixtures, Outcome as CaseOutcome};
+pub use lint::Coverage;
 pub use load::Policy;
 pub use model::{ListMode, Mode, TransportKind};
 pub use settings::MetricsSettings;

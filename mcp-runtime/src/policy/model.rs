@@ -173,6 +173,12 @@ pub(crate) struct EnvSection {
     pub token_env: Option<Name>,
     /// The Prometheus exporter (HTTP only): `metrics = { bind = "…", path = "/metrics" }`.
     pub metrics: Option<MetricsSection>,
+    /// Where every decision goes as one JSON line: `off`, `stderr` or `file:PATH`.
+    pub decision_log: Option<Name>,
+    /// Tools, prompts and resources meant to be out of every caller's reach here (so the
+    /// coverage lint of `check` expects it, and says when one becomes reachable).
+    #[serde(default)]
+    pub unreachable: Vec<Name>,
     /// Per-environment tool rules (`[env.*]` only).
     #[serde(default)]
     pub tools: BTreeMap<Name, Rule>,

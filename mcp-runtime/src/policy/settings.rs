@@ -1,6 +1,7 @@
 //! [`EnvSettings`]: one environment's deployment settings (transport, address, resource,
 //! token validation, local principal), resolved from its layers with `${VAR}` interpolation.
 
+use super::DecisionLogTarget;
 use super::diagnostic::{Diagnostic, PolicyError, Source};
 use super::model::{ListMode, TransportKind};
 use super::valid::{Auth, Layer, ValidEnv};
@@ -35,6 +36,8 @@ pub struct EnvSettings {
     pub token_env: Option<String>,
     /// The Prometheus exporter (`metrics = { … }`, HTTP only).
     pub metrics: Option<MetricsSettings>,
+    /// Where decision lines go.
+    pub decision_log: DecisionLogTarget,
     /// Variables that are referenced without a default but not set. `serve` refuses to start
     /// with any; `check` reports them as warnings.
     pub unresolved: Vec<Diagnostic>,
@@ -246,6 +249,11 @@ pub(super) fn resolve(
         principal_claims: principal.map(|p| p.claims.clone()).unwrap_or_default(),
         token_env: token_env.cloned(),
         metrics,
+        decision_log: layers
+            .iter()
+            .rev()
+            .find_map(|(_, s)| s.decision_log.clone())
+            .unwrap_or_default(),
         unresolved,
     })
 }

@@ -89,6 +89,8 @@ pub(crate) struct Layer {
     pub(crate) token_env: Option<String>,
     /// `metrics`.
     pub(crate) metrics: Option<Metrics>,
+    /// `decision_log`.
+    pub(crate) decision_log: Option<super::DecisionLogTarget>,
     /// Per-environment rules.
     pub(crate) rules: Vec<(RuleKey, Rule)>,
 }

@@ -4,6 +4,7 @@
 //! [`Diagnostic`] with the closest valid name when there is one; a file without mistakes
 //! becomes a [`ValidPolicy`] of typed values.
 
+use super::DecisionLogTarget;
 use super::compile::section;
 use super::condition;
 use super::diagnostic::{Diagnostic, Source, did_you_mean};
@@ -411,6 +412,18 @@ impl<'a> Validator<'a> {
     }
 
     fn layer(&mut self, env: &EnvSection, rules: Vec<(RuleKey, Rule)>) -> Layer {
+        let catalog = self.catalog;
+        for name in &env.unreachable {
+            if !catalog.entries.iter().any(|e| e.name == *name.get_ref()) {
+                let names = catalog.entries.iter().map(|e| e.name.as_str());
+                let help = did_you_mean(name.get_ref(), names);
+                let msg = format!(
+                    "unknown item `{}` in `unreachable`: this binary has no such tool, prompt or resource",
+                    name.get_ref()
+                );
+                self.error(name.span(), msg, help);
+            }
+        }
         Layer {
             transport: env.transport.as_ref().map(|t| *t.get_ref()),
             bind: env.bind.as_ref().and_then(|v| self.template(v)),
@@ -431,6 +444,11 @@ impl<'a> Validator<'a> {
                 v.clone()
             }),
             metrics: env.metrics.as_ref().map(|m| self.metrics(m)),
+            decision_log: env.decision_log.as_ref().and_then(|v| {
+                DecisionLogTarget::parse(v.get_ref(), &self.source.base_dir)
+                    .map_err(|why| self.error(v.span(), why, None))
+                    .ok()
+            }),
             rules,
         }
     }
