@@ -198,6 +198,7 @@ struct ContextInner {
     outbound: Option<Outbound>,
     extensions: Arc<Extensions>,
     asker: Option<Asker>,
+    approved: bool,
     last_progress: Mutex<Option<f64>>,
 }
 
@@ -222,6 +223,7 @@ pub struct ToolContextBuilder {
     outbound: Option<Outbound>,
     extensions: Arc<Extensions>,
     asker: Option<Asker>,
+    approved: bool,
 }
 
 impl ToolContextBuilder {
@@ -260,6 +262,14 @@ impl ToolContextBuilder {
         self
     }
 
+    /// Marks the call as approved by the user before the handler runs (the policy's
+    /// `approval = "required"`; see [`ToolContext::approved`]).
+    #[must_use]
+    pub fn approved(mut self, approved: bool) -> Self {
+        self.approved = approved;
+        self
+    }
+
     /// Finishes the context.
     pub fn build(self) -> ToolContext {
         ToolContext {
@@ -272,6 +282,7 @@ impl ToolContextBuilder {
                 outbound: self.outbound,
                 extensions: self.extensions,
                 asker: self.asker,
+                approved: self.approved,
                 last_progress: Mutex::new(None),
             }),
         }
@@ -294,6 +305,7 @@ impl ToolContext {
             outbound: None,
             extensions: Arc::new(Extensions::default()),
             asker: None,
+            approved: false,
         }
     }
 

@@ -188,6 +188,7 @@ fn compile_target(
     let mut enabled_rule = None;
     let mut conditions = Vec::new();
     let mut limit: Option<(RateLimit, String)> = None;
+    let mut approval = None;
     for (path, rule) in &rule_layers {
         if let Some(e) = rule.enabled {
             enabled = e;
@@ -209,6 +210,9 @@ fn compile_target(
         }
         if let Some(l) = rule.rate_limit {
             limit = l.map(|l| (l, format!("{path}.rate_limit")));
+        }
+        if rule.approval && approval.is_none() {
+            approval = Some(format!("{path}.approval"));
         }
     }
     let allow_rule = rule_layers
@@ -233,6 +237,7 @@ fn compile_target(
         allow_rule,
         declared_rule,
         foreign: target.foreign.clone(),
+        approval,
     }
 }
 

@@ -62,6 +62,8 @@ pub struct CompiledRule {
     pub(super) allow_rule: String,
     pub(super) declared_rule: String,
     pub(super) foreign: Vec<String>,
+    /// The rule requiring the user's approval (`…approval = "required"`), if any.
+    pub(super) approval: Option<String>,
 }
 
 impl CompiledRule {

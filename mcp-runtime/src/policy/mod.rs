@@ -54,6 +54,7 @@
 //! assert!(authorizer.authorize(&agent, &Target::tool(&tool)).is_err());
 //! ```
 
+mod approval;
 pub(crate) mod audit;
 mod authorizer;
 mod compile;
@@ -71,6 +72,7 @@ mod valid;
 mod validate;
 mod values;
 
+pub(crate) use approval::{ApprovalOutcome, record as audit_approval};
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};

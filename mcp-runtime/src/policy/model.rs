@@ -92,6 +92,9 @@ pub(crate) struct Rule {
     pub require_claims: BTreeMap<Name, Spanned<ClaimMatch>>,
     /// Per-caller limit such as `"5/minute"`, or `"none"` to lift an inherited one.
     pub rate_limit: Option<Name>,
+    /// `"required"`: the user approves each call through elicitation before it runs
+    /// (tools only; see `policy/approval.rs`).
+    pub approval: Option<Name>,
 }
 
 /// What a claim must hold.

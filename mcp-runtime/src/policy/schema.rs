@@ -276,7 +276,13 @@ mod tests {
         assert_eq!(at(&["grants"]).unwrap(), ["scope", "role", "roles_claim"]);
         assert_eq!(
             at(&["env", "prod", "tools", "cancel_order"]).unwrap(),
-            ["enabled", "require_scopes", "require_claims", "rate_limit"]
+            [
+                "enabled",
+                "require_scopes",
+                "require_claims",
+                "rate_limit",
+                "approval"
+            ]
         );
         assert_eq!(
             at(&["env", "prod", "auth"]).unwrap(),

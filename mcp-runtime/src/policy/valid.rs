@@ -126,6 +126,8 @@ pub(crate) struct Rule {
     pub(crate) require_claims: Vec<Claim>,
     /// `rate_limit`: `Some(None)` lifts an inherited limit.
     pub(crate) rate_limit: Option<Option<RateLimit>>,
+    /// `approval = "required"`.
+    pub(crate) approval: bool,
 }
 
 /// One claim condition.

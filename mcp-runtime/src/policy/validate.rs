@@ -362,6 +362,12 @@ impl<'a> Validator<'a> {
                     }
                 },
             };
+            let approval = super::approval::validate(kind, rule.approval.as_ref()).unwrap_or_else(
+                |(span, why, help)| {
+                    self.error(span, why, help);
+                    false
+                },
+            );
             out.push((
                 (kind, name.to_owned()),
                 Rule {
@@ -369,6 +375,7 @@ impl<'a> Validator<'a> {
                     require_scopes,
                     require_claims,
                     rate_limit,
+                    approval,
                 },
             ));
         }

@@ -3,6 +3,7 @@
 //! unanswered asks become an input-required result.
 
 use super::Object;
+use super::approval;
 use super::era::Era;
 use super::server::{RequestScope, Server};
 use crate::asking::{Asker, Rounds, StateBinding, StateError};
@@ -15,6 +16,8 @@ use std::sync::Arc;
 pub(super) struct Asking {
     asker: Option<Asker>,
     round: Option<(Arc<Rounds>, StateBinding)>,
+    /// (2026-07-28) the runtime's own approval step, kept apart from the handler's answers.
+    pub(super) approval: approval::Input,
 }
 
 /// The method and target one call's `requestState` is bound to.
@@ -55,9 +58,13 @@ impl Server {
                 }),
                 _ => None,
             };
-            return Ok(Asking { asker, round: None });
+            return Ok(Asking {
+                asker,
+                round: None,
+                approval: approval::Input::default(),
+            });
         }
-        let responses = match params.get("inputResponses") {
+        let mut responses = match params.get("inputResponses") {
             None => Map::new(),
             Some(Value::Object(responses)) => responses.clone(),
             Some(_) => {
@@ -93,6 +100,8 @@ impl Server {
             }
             Some(_) => return Err(McpError::invalid_params("`requestState` must be a string")),
         };
+        // The approval step's marker and answer never reach the handler.
+        let approval = approval::Input::take(&mut answers, &mut responses);
         // This round's answers win over earlier ones under the same key.
         answers.extend(responses);
         let rounds = Arc::new(Rounds::new(answers, resumed));
@@ -102,15 +111,30 @@ impl Server {
                 capabilities,
             }),
             round: Some((rounds, binding)),
+            approval,
         })
     }
 
     /// After the handler returned: the input-required result, if it asked for input that
     /// this round did not carry. Its `requestState` seals the answers used so far.
     pub(super) fn input_required(&self, asking: &Asking) -> Option<Object> {
-        let (rounds, binding) = asking.round.as_ref()?;
+        let (rounds, _) = asking.round.as_ref()?;
         let requests = rounds.input_requests()?;
-        let state = self.inner.sealer.seal(binding, &rounds.used_answers());
+        let mut answers = rounds.used_answers();
+        asking.approval.carry(&mut answers);
+        self.input_required_for(asking, requests, &answers)
+    }
+
+    /// An input-required result asking `requests`, with `answers` sealed for this call
+    /// (`None` outside a modern round).
+    pub(super) fn input_required_for(
+        &self,
+        asking: &Asking,
+        requests: Map<String, Value>,
+        answers: &Map<String, Value>,
+    ) -> Option<Object> {
+        let (_, binding) = asking.round.as_ref()?;
+        let state = self.inner.sealer.seal(binding, answers);
         let mut result = Object::new();
         result.insert("resultType".into(), json!("input_required"));
         result.insert("inputRequests".into(), Value::Object(requests));

@@ -14,6 +14,7 @@
 //! `completion`), list pagination in `paging`, session state in `connection`, asking the
 //! client (legacy requests or modern input-required rounds) in `input`.
 
+mod approval;
 mod builder;
 mod completion;
 mod connection;

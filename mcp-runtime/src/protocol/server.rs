@@ -38,6 +38,8 @@ pub(super) struct Inner {
     pub(super) sealer: Arc<StateSealer>,
     /// How long a legacy server-to-client request waits for its answer.
     pub(super) ask_timeout: Duration,
+    /// Approval states already used (2026-07-28).
+    pub(super) approvals: Arc<super::approval::Ledger>,
 }
 
 impl fmt::Debug for Server {
@@ -179,6 +181,7 @@ impl Server {
             list_ttl_ms: inner.list_ttl_ms,
             sealer: inner.sealer.clone(),
             ask_timeout: inner.ask_timeout,
+            approvals: inner.approvals.clone(),
         })
     }
 
