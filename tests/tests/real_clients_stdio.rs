@@ -174,7 +174,10 @@ async fn elicit_over_stdio(
         "--policy",
         policy,
     ];
-    run_peer_with_stderr(&python(), &args, &[]).await
+    let (out, err) = run_peer_with_stderr(&python(), &args, &[]).await;
+    // The client's transcript, shown with `--nocapture`.
+    println!("py_elicit.py stdio {mode} {answer} {order}:\n{out}");
+    (out, err)
 }
 
 #[tokio::test]
