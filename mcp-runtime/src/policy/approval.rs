@@ -42,11 +42,12 @@ pub(super) fn validate(
     Err((
         value.span(),
         format!(
-            "invalid approval `{}`: the only value is \"{REQUIRED}\" (rules only tighten; \
-             leave the key out where no approval is needed)",
+            "invalid approval `{}`: rules only tighten, so the only value is \"{REQUIRED}\"",
             value.get_ref()
         ),
-        Some(format!("approval = \"{REQUIRED}\"")),
+        Some(format!(
+            "write `approval = \"{REQUIRED}\"`, or leave the key out where no approval is needed"
+        )),
     ))
 }
 
@@ -137,7 +138,7 @@ mod tests {
         let (span, why, help) = validate(Primitive::Tool, Some(&named("none"))).unwrap_err();
         assert_eq!(span, 11..17, "the span of the value");
         assert!(why.contains("only value is \"required\""), "{why}");
-        assert_eq!(help.as_deref(), Some("approval = \"required\""));
+        assert!(help.unwrap().starts_with("write `approval = \"required\"`"));
         let (_, why, _) = validate(Primitive::Prompt, Some(&named("required"))).unwrap_err();
         assert!(why.contains("tools only"), "{why}");
     }
