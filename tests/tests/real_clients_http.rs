@@ -446,6 +446,53 @@ async fn python_sdk_client_approves_a_cancel_over_http_in_both_eras_where_prod_r
 }
 
 #[tokio::test]
+async fn typescript_sdk_client_approves_a_cancel_on_the_post_s_sse_stream_in_prod() {
+    let auth = AuthServer::start("ES256").await;
+    let server = HttpServer::technova("prod", &[("OIDC_ISSUER", &auth.issuer)]).await;
+    let lead = auth
+        .token("support-lead", "lead-secret", "orders:read", &server.url)
+        .await;
+    let run = |answer: &'static str, order: &'static str| {
+        let args = [
+            "ts-elicit.mjs".to_owned(),
+            answer.to_owned(),
+            order.to_owned(),
+            "http".to_owned(),
+            server.url.clone(),
+            lead.clone(),
+        ];
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run_peer(&node(), &args, &[]).await;
+            println!("ts-elicit.mjs {answer} {order} http:\n{out}");
+            out
+        }
+    };
+    let out = run("approve", "TN-1002").await;
+    let summary = last_json_line(&out);
+    let questions = asked(&out);
+    assert!(
+        questions.len() == 2
+            && questions[0].starts_with("Approve this call?")
+            && questions[0].ends_with(r#"fields=["approve"]"#)
+            && questions[1].ends_with(r#"fields=["reason"]"#),
+        "{out}"
+    );
+    assert_eq!(summary["statusAfter"], "cancelled", "{out}");
+    assert!(
+        stderr_has(
+            &server,
+            r#"order="TN-1002" confirmation="approved" reason="customer found a better price""#
+        )
+        .await
+    );
+    let out = run("decline", "TN-1003").await;
+    let summary = last_json_line(&out);
+    assert_eq!(summary["cancel"]["isError"], true, "{out}");
+    assert_eq!(summary["statusAfter"], "processing", "{out}");
+}
+
+#[tokio::test]
 async fn python_sdk_client_confirms_a_cancel_through_the_tool_s_own_question_in_staging() {
     let auth = AuthServer::start("ES256").await;
     let server = technova_for(&auth).await;

@@ -234,6 +234,38 @@ async fn python_sdk_client_approves_a_cancel_and_gives_the_reason_over_stdio_in_
         );
     }
 
+    // The TypeScript SDK client (handshake era) answers the same two questions.
+    let bin = technova();
+    let args = [
+        "ts-elicit.mjs",
+        "approve",
+        "TN-1003",
+        "stdio",
+        bin.to_str().unwrap(),
+        "serve",
+        "--policy",
+        policy,
+    ];
+    let (out, err) = run_peer_with_stderr(&node(), &args, &[]).await;
+    println!("ts-elicit.mjs approve TN-1003 stdio:\n{out}");
+    let summary = last_json_line(&out);
+    let questions = asked(&out);
+    assert!(
+        questions.len() == 2
+            && questions[0].ends_with(r#"fields=["approve"]"#)
+            && questions[1].ends_with(r#"fields=["reason"]"#),
+        "{out}"
+    );
+    assert_eq!(
+        summary["cancel"]["content"][0]["text"], "Order TN-1003 is cancelled.",
+        "{out}"
+    );
+    assert_eq!(summary["statusAfter"], "cancelled", "{out}");
+    assert!(
+        err.contains(r#"order="TN-1003" confirmation="approved""#),
+        "{err}"
+    );
+
     // Declined: nothing is cancelled, and the tool's own question is never reached.
     let (out, err) = elicit_over_stdio(policy, "auto", "decline", "TN-1003").await;
     let summary = last_json_line(&out);
