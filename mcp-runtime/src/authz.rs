@@ -257,6 +257,15 @@ pub trait Authorizer: Send + Sync + 'static {
             .collect();
         (visible, self.list_cache_scope())
     }
+
+    /// The rule that requires `caller`'s approval, in person, of each use of `target` (a
+    /// tool): the runtime then asks the user through elicitation before the handler runs.
+    /// `None` (the default) when no approval is needed. Asked after
+    /// [`Authorizer::authorize`] allowed the call.
+    fn approval(&self, caller: &Caller, target: &Target<'_>) -> Option<String> {
+        let _ = (caller, target);
+        None
+    }
 }
 
 /// The default authorizer: a caller may use an item when it holds every scope the item

@@ -200,6 +200,7 @@ struct ContextInner {
     extensions: Arc<Extensions>,
     asker: Option<Asker>,
     notifier: Notifier,
+    approved: bool,
     last_progress: Mutex<Option<f64>>,
 }
 
@@ -225,6 +226,7 @@ pub struct ToolContextBuilder {
     extensions: Arc<Extensions>,
     asker: Option<Asker>,
     notifier: Notifier,
+    approved: bool,
 }
 
 impl ToolContextBuilder {
@@ -270,6 +272,14 @@ impl ToolContextBuilder {
         self
     }
 
+    /// Marks the call as approved by the user before the handler runs (the policy's
+    /// `approval = "required"`; see [`ToolContext::approved`]).
+    #[must_use]
+    pub fn approved(mut self, approved: bool) -> Self {
+        self.approved = approved;
+        self
+    }
+
     /// Finishes the context.
     pub fn build(self) -> ToolContext {
         ToolContext {
@@ -283,6 +293,7 @@ impl ToolContextBuilder {
                 extensions: self.extensions,
                 asker: self.asker,
                 notifier: self.notifier,
+                approved: self.approved,
                 last_progress: Mutex::new(None),
             }),
         }
@@ -306,6 +317,7 @@ impl ToolContext {
             extensions: Arc::new(Extensions::default()),
             asker: None,
             notifier: Notifier::new(1),
+            approved: false,
         }
     }
 

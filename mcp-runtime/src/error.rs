@@ -65,6 +65,18 @@ pub enum McpError {
         /// The capabilities the request needs, as a capabilities object.
         required: Value,
     },
+    /// The policy requires the user's approval of this tool call, and the client cannot be
+    /// asked (it did not declare `elicitation`): refused, fail closed.
+    #[error(
+        "Calling tool `{tool}` requires the user's approval, asked through elicitation, \
+         and this client did not declare the `elicitation` capability; nothing was done"
+    )]
+    ApprovalUnavailable {
+        /// The tool.
+        tool: String,
+        /// The policy rule that requires approval.
+        rule: String,
+    },
     /// (2026-07-28) the requested protocol version is not supported.
     #[error("Unsupported protocol version: {requested}")]
     UnsupportedProtocolVersion {
@@ -110,7 +122,9 @@ impl McpError {
             Self::ResourceNotFound { .. } => codes::RESOURCE_NOT_FOUND,
             Self::UrlElicitationRequired { .. } => codes::URL_ELICITATION_REQUIRED,
             Self::HeaderMismatch(_) => codes::HEADER_MISMATCH,
-            Self::MissingClientCapability { .. } => codes::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            Self::MissingClientCapability { .. } | Self::ApprovalUnavailable { .. } => {
+                codes::MISSING_REQUIRED_CLIENT_CAPABILITY
+            }
             Self::UnsupportedProtocolVersion { .. } => codes::UNSUPPORTED_PROTOCOL_VERSION,
             Self::Unauthorized(_) => codes::UNAUTHORIZED,
             Self::Forbidden(_) => codes::FORBIDDEN,
@@ -128,6 +142,7 @@ impl McpError {
             | Self::InvalidMeta { .. }
             | Self::HeaderMismatch(_)
             | Self::MissingClientCapability { .. }
+            | Self::ApprovalUnavailable { .. }
             | Self::UnsupportedProtocolVersion { .. } => 400,
             Self::MethodNotFound(_) => 404,
             Self::Unauthorized(_) => 401,
@@ -150,6 +165,11 @@ impl McpError {
             Self::MissingClientCapability { required } => {
                 object.with_data(json!({ "requiredCapabilities": required }))
             }
+            Self::ApprovalUnavailable { tool, rule } => object.with_data(json!({
+                "requiredCapabilities": { "elicitation": {} },
+                "tool": tool,
+                "rule": rule,
+            })),
             Self::UnsupportedProtocolVersion {
                 supported,
                 requested,

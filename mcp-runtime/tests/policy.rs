@@ -277,7 +277,7 @@ fn unknown_keys_and_values_are_all_reported_with_suggestions() {
         errors(&broken),
         [
             "policy.toml:10:1: unknown key `role_claim` in `grants`; expected one of: `scope`, `role`, `roles_claim`; did you mean `roles_claim`?",
-            "policy.toml:32:14: unknown key `require_scope` in `env.staging.tools.health`; expected one of: `enabled`, `require_scopes`, `require_claims`, `rate_limit`, `condition`, `mode`; did you mean `require_scopes`?",
+            "policy.toml:32:14: unknown key `require_scope` in `env.staging.tools.health`; expected one of: `enabled`, `require_scopes`, `require_claims`, `rate_limit`, `condition`, `mode`, `approval`; did you mean `require_scopes`?",
         ]
     );
     let bad_value = POLICY.replace("transport = \"http\"", "transport = \"htp\"");

@@ -306,7 +306,7 @@ fn rules_for_prompts_and_resources_the_binary_lacks_are_refused_with_positions()
     assert_eq!(
         errs,
         [
-            "policy.toml:19:25: unknown key `enable` in `env.prod.prompts.summarize_order`; expected one of: `enabled`, `require_scopes`, `require_claims`, `rate_limit`, `condition`, `mode`; did you mean `enabled`?"
+            "policy.toml:19:25: unknown key `enable` in `env.prod.prompts.summarize_order`; expected one of: `enabled`, `require_scopes`, `require_claims`, `rate_limit`, `condition`, `mode`, `approval`; did you mean `enabled`?"
         ]
     );
 }

@@ -235,6 +235,16 @@ pub fn python() -> PathBuf {
 
 /// Runs a peer to completion and returns its stdout; panics with its stderr on failure.
 pub async fn run_peer(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
+    run_peer_with_stderr(program, args, envs).await.0
+}
+
+/// [`run_peer`], also returning what the peer (and any server it spawned over stdio) wrote
+/// to stderr.
+pub async fn run_peer_with_stderr(
+    program: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (String, String) {
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(interop_dir()).kill_on_drop(true);
     let path = format!(
@@ -262,7 +272,7 @@ pub async fn run_peer(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> S
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    stdout
+    (stdout, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// The last line of a peer's stdout, parsed as JSON (the peers print one summary line).

@@ -174,14 +174,23 @@ async fn a_policy_that_grants_the_scope_allows_the_cancel_and_audits_it() {
     assert_ne!(lead, shipped);
     let path = scratch("lead", &lead);
     let mut peer = serve(&["--policy", path.to_str().unwrap()], &[]);
-    peer.initialize("2025-06-18").await;
-    let cancelled = peer
-        .request(
-            1,
-            "tools/call",
-            json!({"name": "cancel_order", "arguments": {"order_id": "TN-1005", "reason": "duplicate order"}}),
-        )
+    // `local` requires the user's approval of each cancel: a client that can ask its user.
+    let init = json!({"protocolVersion": "2025-06-18", "capabilities": {"elicitation": {}},
+        "clientInfo": {"name": "e2e", "version": "1"}});
+    peer.request(0, "initialize", init).await;
+    peer.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
         .await;
+    peer.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "cancel_order", "arguments": {"order_id": "TN-1005", "reason": "duplicate order"}}}))
+        .await;
+    for answer in [json!({"approve": true}), json!({"reason": "ordered twice"})] {
+        let ask = peer.recv().await;
+        assert_eq!(ask["method"], "elicitation/create", "{ask}");
+        peer.send(&json!({"jsonrpc": "2.0", "id": ask["id"],
+            "result": {"action": "accept", "content": answer}}))
+            .await;
+    }
+    let (cancelled, _) = peer.recv_response(&json!(1)).await;
     assert_eq!(cancelled["result"]["isError"], Value::Null, "{cancelled}");
     let events = finish(peer).await;
     let call = events
@@ -189,8 +198,23 @@ async fn a_policy_that_grants_the_scope_allows_the_cancel_and_audits_it() {
         .find(|e| e["method"] == "tools/call")
         .expect("an audit event");
     assert_eq!(call["decision"], "allow");
+    let approval = events.iter().find(|e| e["approval"].is_string());
     assert_eq!(
-        call["rule"], "declared:cancel_order + tools.cancel_order",
+        approval.map(|e| (e["approval"].clone(), e["rule"].clone())),
+        Some((
+            json!("approved"),
+            json!("env.local.tools.cancel_order.approval")
+        )),
+        "{events:?}"
+    );
+    let confirmation = events.iter().find(|e| e["confirmation"].is_string());
+    assert_eq!(
+        confirmation.map(|e| (e["confirmation"].clone(), e["reason"].clone())),
+        Some((json!("approved"), json!("ordered twice"))),
+        "{events:?}"
+    );
+    assert_eq!(
+        call["rule"], "declared:cancel_order + tools.cancel_order + env.local.tools.cancel_order",
         "the tenant condition of [tools.cancel_order] was checked too"
     );
 }

@@ -2,13 +2,16 @@
 //! access tokens from a real authorization server (oidc-provider) that TechNova finds through
 //! standard discovery: the TypeScript SDK client with its own OAuth support (authorization
 //! code with PKCE and a 403 step-up, and client credentials), the Python SDK client in both of
-//! its modes, and the MCP Inspector CLI.
+//! its modes, and the MCP Inspector CLI. The Python client also answers TechNova's questions
+//! about a cancel: the approval `prod` requires and the reason, or (in `staging`) the tool's
+//! own confirmation.
 
 use e2e::{
     AuthServer, HttpServer, http_client, inspector, jwt_claims, last_json_line, node, python,
     run_peer,
 };
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// TechNova's `staging` environment trusting `auth`'s issuer (keys by discovery).
 async fn technova_for(auth: &AuthServer) -> HttpServer {
@@ -342,4 +345,190 @@ async fn tokens_from_the_authorization_server_are_checked_for_audience_tenant_an
         body["result"]["content"][0]["text"], "Order TN-1002 is cancelled.",
         "{body}"
     );
+}
+
+/// The questions a peer printed (`asked: …` lines), in order.
+fn asked(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("asked: "))
+        .collect()
+}
+
+/// Runs `py_elicit.py` over Streamable HTTP against `server` with `token`.
+async fn elicit_over_http(
+    server: &HttpServer,
+    token: &str,
+    mode: &str,
+    answer: &str,
+    order: &str,
+) -> String {
+    let args = [
+        "py_elicit.py",
+        "http",
+        mode,
+        answer,
+        order,
+        &server.url,
+        token,
+    ];
+    let out = run_peer(&python(), &args, &[]).await;
+    // The client's transcript, shown with `--nocapture`.
+    println!("py_elicit.py http {mode} {answer} {order}:\n{out}");
+    out
+}
+
+/// Waits until the server's stderr holds `needle` (log lines are written as they happen).
+async fn stderr_has(server: &HttpServer, needle: &str) -> bool {
+    for _ in 0..100 {
+        if server.peer.stderr().contains(needle) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn python_sdk_client_approves_a_cancel_over_http_in_both_eras_where_prod_requires_it() {
+    let auth = AuthServer::start("RS256").await;
+    let server = HttpServer::technova("prod", &[("OIDC_ISSUER", &auth.issuer)]).await;
+    let lead = auth
+        .token("support-lead", "lead-secret", "orders:read", &server.url)
+        .await;
+    for (mode, version, order) in [
+        ("auto", "2026-07-28", "TN-1002"),
+        ("legacy", "2025-11-25", "TN-1005"),
+    ] {
+        let out = elicit_over_http(&server, &lead, mode, "approve", order).await;
+        let summary = last_json_line(&out);
+        assert_eq!(summary["protocolVersion"], version, "{out}");
+        let questions = asked(&out);
+        assert_eq!(questions.len(), 2, "approval, then the reason only: {out}");
+        assert!(
+            questions[0]
+                .starts_with("Approve this call? The assistant wants to run `cancel_order`")
+                && questions[0].contains(order)
+                && questions[0].ends_with("fields=['approve']"),
+            "{out}"
+        );
+        assert!(questions[1].ends_with("fields=['reason']"), "{out}");
+        assert_eq!(
+            summary["cancel"]["content"][0]["text"],
+            format!("Order {order} is cancelled."),
+            "{out}"
+        );
+        assert_eq!(summary["statusAfter"], "cancelled", "{out}");
+        let recorded = format!(
+            r#"order="{order}" confirmation="approved" reason="customer found a better price""#
+        );
+        assert!(
+            stderr_has(&server, &recorded).await,
+            "{}",
+            server.peer.stderr()
+        );
+    }
+    assert!(
+        stderr_has(
+            &server,
+            r#"approval="approved" rule="env.prod.tools.cancel_order.approval""#
+        )
+        .await
+    );
+
+    // Declined on the POST's SSE stream: the order stays as it was.
+    let out = elicit_over_http(&server, &lead, "legacy", "decline", "TN-1003").await;
+    let summary = last_json_line(&out);
+    assert_eq!(asked(&out).len(), 1, "{out}");
+    assert_eq!(summary["cancel"]["isError"], true, "{out}");
+    assert_eq!(summary["statusAfter"], "processing", "{out}");
+    assert!(stderr_has(&server, r#"approval="declined""#).await);
+}
+
+#[tokio::test]
+async fn typescript_sdk_client_approves_a_cancel_on_the_post_s_sse_stream_in_prod() {
+    let auth = AuthServer::start("ES256").await;
+    let server = HttpServer::technova("prod", &[("OIDC_ISSUER", &auth.issuer)]).await;
+    let lead = auth
+        .token("support-lead", "lead-secret", "orders:read", &server.url)
+        .await;
+    let run = |answer: &'static str, order: &'static str| {
+        let args = [
+            "ts-elicit.mjs".to_owned(),
+            answer.to_owned(),
+            order.to_owned(),
+            "http".to_owned(),
+            server.url.clone(),
+            lead.clone(),
+        ];
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run_peer(&node(), &args, &[]).await;
+            println!("ts-elicit.mjs {answer} {order} http:\n{out}");
+            out
+        }
+    };
+    let out = run("approve", "TN-1002").await;
+    let summary = last_json_line(&out);
+    let questions = asked(&out);
+    assert!(
+        questions.len() == 2
+            && questions[0].starts_with("Approve this call?")
+            && questions[0].ends_with(r#"fields=["approve"]"#)
+            && questions[1].ends_with(r#"fields=["reason"]"#),
+        "{out}"
+    );
+    assert_eq!(summary["statusAfter"], "cancelled", "{out}");
+    assert!(
+        stderr_has(
+            &server,
+            r#"order="TN-1002" confirmation="approved" reason="customer found a better price""#
+        )
+        .await
+    );
+    let out = run("decline", "TN-1003").await;
+    let summary = last_json_line(&out);
+    assert_eq!(summary["cancel"]["isError"], true, "{out}");
+    assert_eq!(summary["statusAfter"], "processing", "{out}");
+}
+
+#[tokio::test]
+async fn python_sdk_client_confirms_a_cancel_through_the_tool_s_own_question_in_staging() {
+    let auth = AuthServer::start("ES256").await;
+    let server = technova_for(&auth).await;
+    let lead = auth
+        .token("support-lead", "lead-secret", "orders:read", &server.url)
+        .await;
+    // No approval step in staging: the tool asks for the confirmation and the reason at once.
+    let out = elicit_over_http(&server, &lead, "auto", "approve", "TN-1002").await;
+    let summary = last_json_line(&out);
+    let questions = asked(&out);
+    assert_eq!(questions.len(), 1, "{out}");
+    assert!(
+        questions[0].starts_with("Cancel order TN-1002 (")
+            && questions[0].ends_with("fields=['confirm', 'reason']"),
+        "{out}"
+    );
+    assert_eq!(summary["statusAfter"], "cancelled", "{out}");
+    assert!(
+        stderr_has(
+            &server,
+            r#"order="TN-1002" confirmation="confirmed" reason="customer found a better price""#
+        )
+        .await,
+        "{}",
+        server.peer.stderr()
+    );
+    // The user says no: nothing changes.
+    let out = elicit_over_http(&server, &lead, "legacy", "decline", "TN-1003").await;
+    let summary = last_json_line(&out);
+    assert_eq!(summary["statusAfter"], "processing", "{out}");
+    assert!(
+        summary["cancel"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("was not cancelled: the user declined"),
+        "{out}"
+    );
+    assert!(stderr_has(&server, r#"confirmation="declined""#).await);
 }

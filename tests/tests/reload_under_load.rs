@@ -100,7 +100,11 @@ fn count(peer: &StdioPeer, needle: &str) -> usize {
 
 #[tokio::test]
 async fn reloads_under_load_never_make_a_wrong_decision() {
-    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    // Without the approval step (this battery decides authorization, with no one to ask).
+    let approval = "tools.cancel_order.approval = \"required\"";
+    let shipped = std::fs::read_to_string(root_policy())
+        .expect("policy.toml")
+        .replace(approval, "");
     let local = r#"scopes = ["orders:read", "reports:run"]"#;
     assert!(shipped.contains(local));
     let grant = shipped.replace(local, r#"scopes = ["orders:write", "reports:run"]"#);

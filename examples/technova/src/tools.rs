@@ -5,6 +5,7 @@
 
 use crate::shipping::Shipping;
 use crate::store::{Order, OrderStatus, Store};
+use mcp_runtime::asking::{Elicitation, Elicited};
 use mcp_runtime::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,26 @@ pub struct OrderId(#[schemars(regex(pattern = r"^TN-[0-9]+$"))] pub String);
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(inline)]
 pub struct CancelReason(#[schemars(length(min = 3))] pub String);
+
+/// What the user confirms before an order is cancelled: asked of the person through the
+/// client (elicitation), never taken from the model.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+pub struct CancelConfirmation {
+    /// Tick to cancel the order.
+    pub confirm: bool,
+    /// Why the customer cancels, in your words (recorded with the order).
+    #[schemars(length(min = 3))]
+    pub reason: String,
+}
+
+/// The reason the user gives for a cancellation already approved through the policy's
+/// approval step (so the confirmation is not asked twice).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+pub struct CancelReasonAnswer {
+    /// Why the customer cancels, in your words (recorded with the order).
+    #[schemars(length(min = 3))]
+    pub reason: String,
+}
 
 /// The options of `export_orders_report`.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -129,7 +150,8 @@ impl Orders {
         }))
     }
 
-    /// Cancel an order that has not shipped yet. Requires a reason, which is recorded.
+    /// Cancel an order that has not shipped yet. Requires a reason, which is recorded. The
+    /// user is asked to confirm and to give the reason when the client can ask them.
     #[tool(
         scopes = ["orders:write"],
         title = "Cancel order",
@@ -139,7 +161,7 @@ impl Orders {
     )]
     pub async fn cancel_order(
         &self,
-        caller: &Caller,
+        ctx: &ToolContext,
         order_id: OrderId,
         #[arg(description = "Why the customer cancels")] reason: CancelReason,
     ) -> Result<String, ToolError> {
@@ -158,11 +180,20 @@ impl Orders {
                 current.status.as_str()
             )));
         }
+        // Asked before anything changes: in 2026-07-28 the handler runs again with the answer.
+        let reason = match confirm(ctx, &current, &reason.0).await? {
+            Confirmed::Yes { reason } => reason,
+            Confirmed::No(why) => {
+                return Err(ToolError::new(format!(
+                    "Order {id} was not cancelled: {why}. Nothing was changed."
+                )));
+            }
+        };
         if let Some(shipping) = &self.shipping {
             shipping.stop_shipment(id).await?;
         }
-        let order = self.store.cancel_order(id, &reason.0).await?;
-        tracing::info!(order = %order.id, by = caller.subject(), "order cancelled");
+        let order = self.store.cancel_order(id, &reason).await?;
+        tracing::info!(order = %order.id, by = ctx.caller().subject(), "order cancelled");
         Ok(format!("Order {} is cancelled.", order.id))
     }
 
@@ -197,4 +228,94 @@ impl Orders {
             by_status,
         }))
     }
+}
+
+/// What the user said about one cancellation.
+enum Confirmed {
+    /// Go ahead, recording this reason.
+    Yes { reason: String },
+    /// Stop, for this reason (for the result).
+    No(&'static str),
+}
+
+/// Asks the user to confirm cancelling `order` and to give the reason, and records the
+/// answer in the audit stream.
+///
+/// - When the policy's approval step already asked (`approval = "required"`), only the
+///   reason is asked: the user confirms once per cancel.
+/// - When the client cannot ask its user (no `elicitation` capability), the cancel goes ahead
+///   with the reason in the arguments, recorded as `confirmation="not_asked"`: whether a
+///   person must approve is the policy's decision (TechNova requires it in `local` and
+///   `prod`, where such a client is refused before this handler runs).
+async fn confirm(
+    ctx: &ToolContext,
+    order: &Order,
+    suggested: &str,
+) -> Result<Confirmed, ToolError> {
+    let id = order.id.as_str();
+    let (confirmation, outcome) = if !ctx.can_elicit() {
+        let reason = suggested.to_owned();
+        ("not_asked", Confirmed::Yes { reason })
+    } else if ctx.approved() {
+        let message = format!(
+            "Cancelling order {id} ({}). Why does the customer cancel? \
+             The assistant suggests: \"{suggested}\"",
+            order.item
+        );
+        let ask = Elicitation::for_type::<CancelReasonAnswer>(message).key("cancel_reason");
+        match ctx.elicit::<CancelReasonAnswer>(ask).await? {
+            Elicited::Accept(CancelReasonAnswer { reason }) => {
+                ("approved", Confirmed::Yes { reason })
+            }
+            Elicited::Decline => ("declined", Confirmed::No("the user gave no reason")),
+            Elicited::Cancel => (
+                "cancelled",
+                Confirmed::No("the user dismissed the question"),
+            ),
+        }
+    } else {
+        let message = format!(
+            "Cancel order {id} ({}, {})? Confirm and give the reason. \
+             The assistant suggests: \"{suggested}\"",
+            order.item,
+            order.status.as_str()
+        );
+        let ask = Elicitation::for_type::<CancelConfirmation>(message).key("cancel_confirmation");
+        match ctx.elicit::<CancelConfirmation>(ask).await? {
+            Elicited::Accept(CancelConfirmation {
+                confirm: true,
+                reason,
+            }) => ("confirmed", Confirmed::Yes { reason }),
+            Elicited::Accept(_) | Elicited::Decline => {
+                ("declined", Confirmed::No("the user declined"))
+            }
+            Elicited::Cancel => (
+                "cancelled",
+                Confirmed::No("the user dismissed the question"),
+            ),
+        }
+    };
+    let reason = match &outcome {
+        Confirmed::Yes { reason } => reason.as_str(),
+        Confirmed::No(_) => "",
+    };
+    if matches!(outcome, Confirmed::Yes { .. }) && reason.chars().count() < 3 {
+        return Err(ToolError::new(format!(
+            "Order {id} was not cancelled: the reason must have at least three characters. \
+             Nothing was changed."
+        )));
+    }
+    // The audit stream (`mcp::audit`): who, which order, what the user answered. The reason
+    // is what the user typed for the order's record; no token or secret is in it.
+    tracing::info!(
+        target: "mcp::audit",
+        subject = ctx.caller().subject(),
+        client_id = ctx.caller().client_id().unwrap_or("-"),
+        tool = "cancel_order",
+        order = id,
+        confirmation,
+        reason,
+        "cancel confirmation"
+    );
+    Ok(outcome)
 }

@@ -197,6 +197,14 @@ impl ToolContext {
         self.inner.asker.as_ref().is_some_and(|a| a.supports(kind))
     }
 
+    /// Whether the user approved this call in person before the handler ran: the policy
+    /// requires approval of this tool (`approval = "required"`) and the runtime asked. A
+    /// handler that would confirm with the user itself can skip that question when this is
+    /// `true`, so the user is not asked the same thing twice.
+    pub fn approved(&self) -> bool {
+        self.inner.approved
+    }
+
     /// (2026-07-28) whether this call is a retry carrying a verified `requestState`.
     pub fn resumed(&self) -> bool {
         matches!(&self.inner.asker, Some(Asker::Modern { rounds, .. }) if rounds.resumed())

@@ -175,6 +175,12 @@ impl Authorizer for PolicyAuthorizer {
         engine.is_visible_on(caller, engine.effective_scopes(caller), item)
     }
 
+    fn approval(&self, _caller: &Caller, target: &Target<'_>) -> Option<String> {
+        let engine = self.handle.snapshot();
+        let rule = engine.item(target.kind, target.name)?.approval()?;
+        Some(rule.to_owned())
+    }
+
     fn list_cache_scope(&self) -> CacheScope {
         match self.handle.snapshot().settings().list {
             ListMode::All => CacheScope::Public,

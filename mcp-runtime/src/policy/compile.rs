@@ -206,6 +206,7 @@ fn merge(target: &ValidTarget, rule_layers: &[(String, &Rule)]) -> CompiledRule 
     let mut conditions = Vec::new();
     let mut checks = Vec::new();
     let mut limit: Option<(RateLimit, String)> = None;
+    let mut approval = None;
     for (path, rule) in rule_layers {
         if let Some(e) = rule.enabled {
             enabled = e;
@@ -230,6 +231,9 @@ fn merge(target: &ValidTarget, rule_layers: &[(String, &Rule)]) -> CompiledRule 
         }
         if let Some(l) = rule.rate_limit {
             limit = l.map(|l| (l, format!("{path}.rate_limit")));
+        }
+        if rule.approval && approval.is_none() {
+            approval = Some(format!("{path}.approval"));
         }
     }
     let allow_rule = rule_layers
@@ -256,6 +260,7 @@ fn merge(target: &ValidTarget, rule_layers: &[(String, &Rule)]) -> CompiledRule 
         foreign: target.foreign.clone(),
         checks,
         shadow: None,
+        approval,
     }
 }
 

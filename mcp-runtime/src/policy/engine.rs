@@ -66,6 +66,8 @@ pub struct CompiledRule {
     pub(super) checks: Vec<(std::sync::Arc<super::condition::CelCondition>, String)>,
     /// The rule with its shadow-mode rules too: what is audited as would-deny.
     pub(super) shadow: Option<Box<CompiledRule>>,
+    /// The rule requiring the user's approval (`…approval = "required"`), if any.
+    pub(super) approval: Option<String>,
 }
 
 impl CompiledRule {

@@ -57,6 +57,7 @@
 //! assert!(authorizer.authorize(&agent, &Target::tool(&tool)).is_err());
 //! ```
 
+mod approval;
 pub(crate) mod audit;
 mod authorizer;
 mod call;
@@ -79,6 +80,7 @@ mod valid;
 mod validate;
 mod values;
 
+pub(crate) use approval::{ApprovalOutcome, record as audit_approval};
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
 pub use decision_log::{
     DECISION_LOG_VERSION, DecisionLog, DecisionLogTarget, LoggedInput, LoggedPrincipal, Record,

@@ -96,6 +96,9 @@ pub(crate) struct Rule {
     pub condition: Option<Name>,
     /// `shadow`: what this rule adds is only audited (would-deny), not enforced.
     pub mode: Option<Spanned<Mode>>,
+    /// `"required"`: the user approves each call through elicitation before it runs
+    /// (tools only; see `policy/approval.rs`).
+    pub approval: Option<Name>,
 }
 
 /// Whether rules are enforced or only audited.

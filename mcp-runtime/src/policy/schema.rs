@@ -282,7 +282,8 @@ mod tests {
                 "require_claims",
                 "rate_limit",
                 "condition",
-                "mode"
+                "mode",
+                "approval"
             ]
         );
         assert_eq!(

@@ -147,6 +147,8 @@ pub(crate) struct Rule {
     pub(crate) condition: Option<Arc<CelCondition>>,
     /// `mode = "shadow"`.
     pub(crate) shadow: bool,
+    /// `approval = "required"`.
+    pub(crate) approval: bool,
 }
 
 /// One claim condition.

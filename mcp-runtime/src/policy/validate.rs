@@ -368,6 +368,12 @@ impl<'a> Validator<'a> {
                 .condition
                 .as_ref()
                 .and_then(|c| self.condition(kind, name, c));
+            let approval = super::approval::validate(kind, rule.approval.as_ref()).unwrap_or_else(
+                |(span, why, help)| {
+                    self.error(span, why, help);
+                    false
+                },
+            );
             out.push((
                 (kind, name.to_owned()),
                 Rule {
@@ -377,6 +383,7 @@ impl<'a> Validator<'a> {
                     rate_limit,
                     condition,
                     shadow: rule.mode.as_ref().map(|m| *m.get_ref()) == Some(Mode::Shadow),
+                    approval,
                 },
             ));
         }

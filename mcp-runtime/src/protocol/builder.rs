@@ -277,6 +277,7 @@ impl ServerBuilder {
             ask_timeout: self.ask_timeout,
             ownership: self.ownership,
             notifier: self.notifier,
+            approvals: Arc::default(),
         }))
     }
 }

@@ -3,6 +3,7 @@
 //! unanswered asks become an input-required result.
 
 use super::Object;
+use super::approval;
 use super::era::Era;
 use super::server::{RequestScope, Server};
 use crate::asking::{Asker, Rounds, StateBinding, StateError};
@@ -17,6 +18,8 @@ pub(super) struct Asking {
     round: Option<(Arc<Rounds>, StateBinding)>,
     /// (legacy) the URL elicitations the handler declared required.
     url_required: Option<Arc<Mutex<Vec<Value>>>>,
+    /// (2026-07-28) the runtime's own approval step, kept apart from the handler's answers.
+    pub(super) approval: approval::Input,
 }
 
 /// The method and target one call's `requestState` is bound to.
@@ -64,9 +67,10 @@ impl Server {
                 asker,
                 round: None,
                 url_required: Some(url_required),
+                approval: approval::Input::default(),
             });
         }
-        let responses = match params.get("inputResponses") {
+        let mut responses = match params.get("inputResponses") {
             None => Map::new(),
             Some(Value::Object(responses)) => responses.clone(),
             Some(_) => {
@@ -102,6 +106,8 @@ impl Server {
             }
             Some(_) => return Err(McpError::invalid_params("`requestState` must be a string")),
         };
+        // The approval step's marker and answer never reach the handler.
+        let approval = approval::Input::take(&mut answers, &mut responses);
         // This round's answers win over earlier ones under the same key.
         answers.extend(responses);
         let rounds = Arc::new(Rounds::new(answers, resumed));
@@ -112,6 +118,7 @@ impl Server {
             }),
             round: Some((rounds, binding)),
             url_required: None,
+            approval,
         })
     }
 
@@ -130,9 +137,23 @@ impl Server {
     }
 
     fn sealed_round(&self, asking: &Asking) -> Option<Object> {
-        let (rounds, binding) = asking.round.as_ref()?;
+        let (rounds, _) = asking.round.as_ref()?;
         let requests = rounds.input_requests()?;
-        let state = self.inner.sealer.seal(binding, &rounds.used_answers());
+        let mut answers = rounds.used_answers();
+        asking.approval.carry(&mut answers);
+        self.input_required_for(asking, requests, &answers)
+    }
+
+    /// An input-required result asking `requests`, with `answers` sealed for this call
+    /// (`None` outside a modern round).
+    pub(super) fn input_required_for(
+        &self,
+        asking: &Asking,
+        requests: Map<String, Value>,
+        answers: &Map<String, Value>,
+    ) -> Option<Object> {
+        let (_, binding) = asking.round.as_ref()?;
+        let state = self.inner.sealer.seal(binding, answers);
         let mut result = Object::new();
         result.insert("resultType".into(), json!("input_required"));
         result.insert("inputRequests".into(), Value::Object(requests));

@@ -15,6 +15,7 @@
 //! per-subscriber [`Feed`] in `subscriptions`, asking the
 //! client (legacy requests or modern input-required rounds) in `input`.
 
+mod approval;
 mod builder;
 mod completion;
 mod connection;

@@ -45,6 +45,8 @@ pub(super) struct Inner {
     /// Publishes changes to subscribers; shared by every clone and by
     /// [`Server::with_authorizer`].
     pub(super) notifier: Notifier,
+    /// Approval states already used (2026-07-28).
+    pub(super) approvals: Arc<super::approval::Ledger>,
 }
 
 impl fmt::Debug for Server {
@@ -199,6 +201,7 @@ impl Server {
             ask_timeout: inner.ask_timeout,
             ownership: inner.ownership.clone(),
             notifier: inner.notifier.clone(),
+            approvals: inner.approvals.clone(),
         })
     }
 
@@ -221,6 +224,7 @@ impl Server {
             ask_timeout: inner.ask_timeout,
             ownership: inner.ownership.clone(),
             notifier: inner.notifier.clone(),
+            approvals: inner.approvals.clone(),
         })
     }
 

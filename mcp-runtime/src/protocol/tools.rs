@@ -1,6 +1,7 @@
 //! The tool methods: `tools/list`, and `tools/call` with its capability, argument and
 //! outcome handling.
 
+use super::approval::Gate;
 use super::era::Era;
 use super::input;
 use super::server::{RequestScope, Server};
@@ -82,7 +83,16 @@ impl Server {
             method: "tools/call",
             name: &name,
         };
-        let asking = self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
+        let mut asking =
+            self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
+        let approved = match self
+            .approval_gate(scope, tool, &arguments, &mut asking, era)
+            .await?
+        {
+            Gate::Open => false,
+            Gate::Approved => true,
+            Gate::Answer(result) => return Ok(result),
+        };
         let progress_token = params
             .get_mut("_meta")
             .and_then(Value::as_object_mut)
@@ -95,6 +105,7 @@ impl Server {
             .extensions(self.inner.extensions.clone())
             .asker(asking.asker())
             .notifier(self.inner.notifier.clone())
+            .approved(approved)
             .build();
         let outcome = AssertUnwindSafe(tool.call(ctx, arguments))
             .catch_unwind()
