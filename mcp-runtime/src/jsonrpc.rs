@@ -245,9 +245,13 @@ impl Incoming {
     }
 }
 
-/// A success response.
+/// A success response. `result` is moved in, not copied (`json!` would serialize it again).
 pub(crate) fn success_response(id: &RequestId, result: Value) -> Value {
-    json!({ "jsonrpc": JSONRPC_VERSION, "id": id.to_value(), "result": result })
+    let mut message = Map::new();
+    message.insert("jsonrpc".to_owned(), Value::from(JSONRPC_VERSION));
+    message.insert("id".to_owned(), id.to_value());
+    message.insert("result".to_owned(), result);
+    Value::Object(message)
 }
 
 /// An error response; `id: None` renders as `"id": null` (for unreadable requests).
@@ -261,7 +265,11 @@ pub(crate) fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Val
 
 /// A notification message.
 pub(crate) fn notification(method: &str, params: Value) -> Value {
-    json!({ "jsonrpc": JSONRPC_VERSION, "method": method, "params": params })
+    let mut message = Map::new();
+    message.insert("jsonrpc".to_owned(), Value::from(JSONRPC_VERSION));
+    message.insert("method".to_owned(), Value::from(method));
+    message.insert("params".to_owned(), params);
+    Value::Object(message)
 }
 
 /// The `-32700 Parse error` response (always `id: null`).

@@ -10,18 +10,32 @@ use crate::context::Caller;
 use crate::jsonrpc::{Incoming, RequestId, success_response};
 use crate::protocol::{Era, RequestScope};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// `POST` on the endpoint.
-pub(super) async fn post_mcp(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    uri: Uri,
+/// `POST` on the endpoint. The request is taken whole (rather than through the `HeaderMap`
+/// and `Uri` extractors, which copy them) and its body read as the `Bytes` extractor reads it.
+pub(super) async fn post_mcp(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    // The body limits travel in the extensions.
+    let mut body = Request::new(body);
+    std::mem::swap(body.extensions_mut(), &mut parts.extensions);
+    match Bytes::from_request(body, &()).await {
+        Ok(body) => post_body(&app, &parts.headers, &parts.uri, body)
+            .await
+            .into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+async fn post_body(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
     body: Bytes,
 ) -> Result<Response, Refusal> {
     let parsed = serde_json::from_slice::<Value>(&body);
@@ -31,15 +45,15 @@ pub(super) async fn post_mcp(
         .and_then(|b| b.get("id"))
         .and_then(RequestId::from_value);
     let caller = app
-        .authenticate(&headers, &uri, id.as_ref(), || {
+        .authenticate(headers, uri, id.as_ref(), || {
             app.scopes_for(parsed.as_ref().ok())
         })
         .await?;
     let body = parsed.map_err(Refusal::Unparsable)?;
     let hint = app.hint(Vec::new(), true);
-    match headers::detect_era(&headers, &body) {
-        Era::Modern => post_modern(&app, &headers, body, caller, hint).await,
-        Era::Legacy => post_legacy(&app, &headers, body, caller, hint).await,
+    match headers::detect_era(headers, &body) {
+        Era::Modern => post_modern(app, headers, body, caller, hint).await,
+        Era::Legacy => post_legacy(app, headers, body, caller, hint).await,
     }
 }
 
@@ -81,7 +95,7 @@ async fn post_modern(
         let id = request.id.clone();
         Some(
             match server.handle_request(request, Era::Modern, &scope).await {
-                Ok(result) => Outcome::Message(success_response(&id, result)),
+                Ok(result) => Outcome::Result { id, result },
                 Err(error) => Outcome::Error { id, error },
             },
         )
@@ -138,7 +152,7 @@ async fn post_legacy(
     drop(scope);
     let call = async move {
         future.await.map(|outcome| match outcome {
-            Ok(result) => Outcome::Message(success_response(&id, result)),
+            Ok(result) => Outcome::Result { id, result },
             Err(error) => Outcome::Error { id, error },
         })
     };
