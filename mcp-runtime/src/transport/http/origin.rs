@@ -21,10 +21,12 @@ pub(super) fn split_origin(url: &str) -> Option<(&str, &str)> {
 
 /// The host part of `host[:port]` (IPv6 literals keep their brackets).
 fn host_part(authority: &str) -> &str {
-    if authority.starts_with('[') {
-        return authority.split_inclusive(']').next().unwrap_or(authority);
-    }
-    authority.split(':').next().unwrap_or(authority)
+    let end = if authority.starts_with('[') {
+        authority.find(']').map(|i| i + 1)
+    } else {
+        authority.find(':')
+    };
+    end.map_or(authority, |i| &authority[..i])
 }
 
 /// Whether `allowed` (`host` or `host:port`) admits the `Host` value `authority`.
