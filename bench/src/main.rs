@@ -9,6 +9,7 @@
 //! pipes against rmcp's stdio server.
 
 mod child;
+mod instructions;
 mod report;
 mod servers;
 mod stdio;
@@ -48,6 +49,19 @@ struct Args {
     /// Skip the stdio measurements.
     #[arg(long)]
     no_stdio: bool,
+    /// Instead of the wrk and stdio runs: count the instructions each HTTP server executes
+    /// per request under valgrind's callgrind, over this many sequential requests on one
+    /// connection (e.g. 5000). Steady even when other processes load the machine.
+    #[arg(long, value_name = "REQUESTS")]
+    instructions: Option<u64>,
+    /// Requests sent before the counted ones with --instructions (start-up and first
+    /// requests are left out by subtracting a run of only these).
+    #[arg(long, default_value_t = 500)]
+    instructions_warmup: u64,
+    /// Keep the callgrind profiles of --instructions in this directory (read them with
+    /// `callgrind_annotate`).
+    #[arg(long, value_name = "DIR")]
+    callgrind_dir: Option<PathBuf>,
     /// Add a control row: the reused token sent through the fresh-token Lua script, to tell
     /// the cost of that script in wrk from the cost of new tokens in the server.
     #[arg(long)]
@@ -182,6 +196,9 @@ fn run(args: &Args) -> anyhow::Result<()> {
         ("BENCH_JWKS".to_owned(), issuer.jwks_uri()),
     ];
     let result = (|| {
+        if let Some(n) = args.instructions {
+            return instructions_table(args, &dir, &policy, &issuer, &env, n);
+        }
         if !args.no_http {
             http(args, &dir, &policy, &issuer, &env)?;
         }
@@ -211,14 +228,7 @@ fn http(
     drop(fresh);
     let one_token_file = dir.join("one-token.txt");
     std::fs::write(&one_token_file, format!("{token}\n"))?;
-    let runtime = |env_name: &str| -> Vec<String> {
-        ["runtime", "serve", "--policy"]
-            .into_iter()
-            .map(str::to_owned)
-            .chain([policy.display().to_string()])
-            .chain(["--env", env_name, "--bind", "{bind}"].map(str::to_owned))
-            .collect()
-    };
+    let runtime = |env_name: &str| runtime_args(policy, env_name);
     let mut rmcp_legacy = false;
     let mut scenarios = vec![
         Scenario {
@@ -352,6 +362,86 @@ fn http(
         args.duration, args.warmup
     );
     report::print_http(&rows, RMCP, AXUM);
+    Ok(())
+}
+
+/// `bench serve` arguments of the runtime's command line in environment `env_name`.
+fn runtime_args(policy: &Path, env_name: &str) -> Vec<String> {
+    ["runtime", "serve", "--policy"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([policy.display().to_string()])
+        .chain(["--env", env_name, "--bind", "{bind}"].map(str::to_owned))
+        .collect()
+}
+
+fn instructions_table(
+    args: &Args,
+    dir: &Path,
+    policy: &Path,
+    issuer: &tokens::Issuer,
+    env: &[(String, String)],
+    n: u64,
+) -> anyhow::Result<()> {
+    instructions::require_valgrind()?;
+    let token = issuer.mint(RESOURCE, servers::ECHO_SCOPE, 1)?;
+    let warmup = args.instructions_warmup;
+    if let Some(keep) = &args.callgrind_dir {
+        std::fs::create_dir_all(keep)?;
+    }
+    let keep = args.callgrind_dir.as_deref();
+    let rows: [(&str, &str, Vec<String>, HttpRequest); 4] = [
+        (
+            AXUM,
+            "axum",
+            vec!["axum".into(), "{bind}".into()],
+            call("echo", None, false),
+        ),
+        (
+            RMCP,
+            "rmcp",
+            vec!["rmcp-http".into(), "{bind}".into()],
+            call("echo", None, false),
+        ),
+        (
+            OPEN,
+            "open",
+            runtime_args(policy, "open"),
+            call("echo_public", None, false),
+        ),
+        (
+            JWT,
+            "jwt",
+            runtime_args(policy, "jwt"),
+            call("echo", Some(&token), false),
+        ),
+    ];
+    let mut counted = Vec::new();
+    for (label, name, serve, request) in &rows {
+        eprintln!("bench: counting {label} under callgrind ({warmup} + {n} requests)…");
+        let subject = instructions::Subject {
+            name,
+            args: serve,
+            request,
+        };
+        let mut count = instructions::per_request(&subject, env, dir, keep, warmup, n);
+        if count.is_err() && *label == RMCP {
+            // As in the wrk runs: an rmcp that refuses 2026-07-28 is sent 2025-11-25.
+            let legacy = call("echo", None, true);
+            let subject = instructions::Subject {
+                name,
+                args: serve,
+                request: &legacy,
+            };
+            count = instructions::per_request(&subject, env, dir, keep, warmup, n);
+        }
+        counted.push((*label, count.with_context(|| label.to_string())?));
+    }
+    println!(
+        "HTTP: instructions per tools/call (callgrind, user space of the server process, \
+         {n} sequential requests on one connection after {warmup})"
+    );
+    report::print_instructions(&counted, AXUM);
     Ok(())
 }
 

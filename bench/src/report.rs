@@ -95,3 +95,18 @@ pub(crate) fn print_stdio(runtime: (&str, &StdioResult), rmcp: (&str, &StdioResu
         ratio(runtime.1.pipelined_rps, Some(rmcp.1.pipelined_rps))
     );
 }
+
+/// Prints instructions per request, and `axum / row` (how many of this row's requests fit in
+/// the instructions of one axum request: the throughput ratio the count predicts, kernel
+/// time aside).
+pub(crate) fn print_instructions(rows: &[(&str, f64)], axum: &str) {
+    println!("{:<34} {:>12} {:>8}", "server", "instr/req", "axum/x");
+    let reference = rows.iter().find(|(l, _)| *l == axum).map(|(_, v)| *v);
+    for (label, count) in rows {
+        let share = match reference {
+            Some(a) if *count > 0.0 => format!("{:.2}x", a / count),
+            _ => "-".to_owned(),
+        };
+        println!("{label:<34} {count:>12.0} {share:>8}");
+    }
+}

@@ -4,6 +4,7 @@
 //! object when present, and notifications are never answered. The runtime turns each
 //! decoded JSON value into a typed message or into the exact error response JSON-RPC prescribes.
 
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -247,9 +248,105 @@ impl Incoming {
     }
 }
 
-/// A success response.
+/// Reads a request of the common shape (`"jsonrpc": "2.0"`, an integer or string `id`, a
+/// string `method`, `params` an object or absent) straight from its bytes, without first
+/// building the whole message as a `Value` (no map for the envelope, no copies of its
+/// member names). `None` for anything else (a notification, a response, a batch, invalid
+/// JSON, a member of the wrong type): the caller then parses the bytes as a `Value` and
+/// [`Incoming::classify`]s them, which gives the exact answer.
+///
+/// For the bytes it accepts, the request is the one `classify` makes of the same bytes
+/// parsed as a `Value`: a repeated member counts once, its last value (as in a `Value`),
+/// and every other member is parsed as a `Value` too (so JSON a `Value` refuses, such as a
+/// number out of range, is refused here as well) and then ignored.
+pub(crate) fn parse_request(bytes: &[u8]) -> Option<Request> {
+    let Envelope {
+        jsonrpc,
+        id,
+        method,
+        params,
+    } = serde_json::from_slice(bytes).ok()?;
+    if jsonrpc != Some(JSONRPC_VERSION) {
+        return None;
+    }
+    let id = RequestId::from_value(&id?)?;
+    let params = match params {
+        None => Map::new(),
+        Some(Value::Object(params)) => params,
+        Some(_) => return None,
+    };
+    Some(Request {
+        id,
+        method: method?,
+        params,
+    })
+}
+
+/// `request` as the message it was read from (what [`Incoming::classify`] makes back into
+/// the same request).
+pub(crate) fn request_message(request: Request) -> Value {
+    let mut message = Map::new();
+    message.insert("jsonrpc".to_owned(), Value::from(JSONRPC_VERSION));
+    message.insert("id".to_owned(), request.id.to_value());
+    message.insert("method".to_owned(), Value::String(request.method));
+    message.insert("params".to_owned(), Value::Object(request.params));
+    Value::Object(message)
+}
+
+/// The members of a message [`parse_request`] looks at.
+struct Envelope<'a> {
+    jsonrpc: Option<&'a str>,
+    id: Option<Value>,
+    method: Option<String>,
+    params: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-RPC message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut envelope = Envelope {
+            jsonrpc: None,
+            id: None,
+            method: None,
+            params: None,
+        };
+        // Names and `jsonrpc` are borrowed from the input; one written with escapes fails
+        // here, and the message takes the `Value` path.
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "jsonrpc" => envelope.jsonrpc = Some(map.next_value()?),
+                "id" => envelope.id = Some(map.next_value()?),
+                "method" => envelope.method = Some(map.next_value()?),
+                "params" => envelope.params = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<Value>()?;
+                }
+            }
+        }
+        Ok(envelope)
+    }
+}
+
+/// A success response. `result` is moved in, not copied (`json!` would serialize it again).
 pub(crate) fn success_response(id: &RequestId, result: Value) -> Value {
-    json!({ "jsonrpc": JSONRPC_VERSION, "id": id.to_value(), "result": result })
+    let mut message = Map::new();
+    message.insert("jsonrpc".to_owned(), Value::from(JSONRPC_VERSION));
+    message.insert("id".to_owned(), id.to_value());
+    message.insert("result".to_owned(), result);
+    Value::Object(message)
 }
 
 /// An error response; `id: None` renders as `"id": null` (for unreadable requests).
@@ -263,7 +360,11 @@ pub(crate) fn error_response(id: Option<&RequestId>, error: &ErrorObject) -> Val
 
 /// A notification message.
 pub(crate) fn notification(method: &str, params: Value) -> Value {
-    json!({ "jsonrpc": JSONRPC_VERSION, "method": method, "params": params })
+    let mut message = Map::new();
+    message.insert("jsonrpc".to_owned(), Value::from(JSONRPC_VERSION));
+    message.insert("method".to_owned(), Value::from(method));
+    message.insert("params".to_owned(), params);
+    Value::Object(message)
 }
 
 /// The `-32700 Parse error` response (always `id: null`).
@@ -277,6 +378,62 @@ pub(crate) fn parse_error(detail: impl fmt::Display) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the `Value` path makes of `bytes`.
+    fn slow(bytes: &[u8]) -> Option<Result<Incoming, Rejected>> {
+        serde_json::from_slice::<Value>(bytes)
+            .ok()
+            .map(Incoming::classify)
+    }
+
+    #[test]
+    fn the_direct_read_of_a_request_agrees_with_classify() {
+        let taken: &[&str] = &[
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":[1,{"b":null}]}}}"#,
+            r#"{"method":"ping","id":"s-1","jsonrpc":"2.0"}"#,
+            r#"{"jsonrpc":"2.0","id":-7,"method":"tools/list","params":{},"extra":{"deep":[1,2,3]}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"a","method":"b","params":{"x":1},"params":{"y":2}}"#,
+            r#"{"jsonrpc":"2.0","id":"é","method":"tools/call","params":{"name":"écho"}}"#,
+            " \n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} \n",
+        ];
+        for text in taken {
+            let fast = parse_request(text.as_bytes()).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(
+                slow(text.as_bytes()),
+                Some(Ok(Incoming::Request(fast))),
+                "{text}"
+            );
+        }
+        let left: &[&str] = &[
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            r#"{"id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":5}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","x":1e400}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping"} x"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping""#,
+            "\"text\"",
+        ];
+        for text in left {
+            assert_eq!(parse_request(text.as_bytes()), None, "{text}");
+            assert!(
+                !matches!(slow(text.as_bytes()), Some(Ok(Incoming::Request(_)))),
+                "{text}"
+            );
+        }
+        // Escaped names may take the `Value` path; whichever path, the same request.
+        let escaped = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        if let Some(fast) = parse_request(escaped) {
+            assert_eq!(slow(escaped), Some(Ok(Incoming::Request(fast))));
+        }
+    }
 
     #[test]
     fn classifies_requests_notifications_and_responses() {

@@ -25,6 +25,7 @@ pub use pending::PendingRequests;
 pub(crate) use requests::roots_from_answer;
 pub use requests::{Elicitation, Elicited, Root, Sampling, SamplingResult, UrlElicitation};
 pub use rounds::Rounds;
+pub(crate) use state::canonical_arguments;
 pub use state::{StateBinding, StateError, StateSealer};
 
 use serde_json::Value;

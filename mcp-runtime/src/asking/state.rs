@@ -66,9 +66,22 @@ impl StateBinding {
         name: &str,
         arguments: &Map<String, Value>,
     ) -> Self {
-        let mut canonical = String::new();
-        write_object(arguments, &mut canonical);
-        let digest = Sha256::digest(canonical.as_bytes());
+        let canonical = canonical_arguments(arguments);
+        Self::with_canonical_arguments(issuer, subject, client, method, name, &canonical)
+    }
+
+    /// [`StateBinding::new`] for arguments already in their canonical form
+    /// ([`canonical_arguments`]), so a call can put off the digest until a state is opened
+    /// or sealed.
+    pub(crate) fn with_canonical_arguments(
+        issuer: Option<&str>,
+        subject: &str,
+        client: Option<&str>,
+        method: &str,
+        name: &str,
+        canonical: &[u8],
+    ) -> Self {
+        let digest = Sha256::digest(canonical);
         Self {
             issuer: issuer.map(str::to_owned),
             subject: subject.to_owned(),
@@ -95,37 +108,48 @@ impl StateBinding {
     }
 }
 
+/// The canonical JSON of a call's arguments (object keys sorted, whatever the map's own
+/// order), which a [`StateBinding`] digests.
+pub(crate) fn canonical_arguments(arguments: &Map<String, Value>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    write_object(arguments, &mut out);
+    out
+}
+
 /// JSON with object keys sorted, whatever the map's own order.
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => write_object(map, out),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        // Writing a scalar into a `Vec` cannot fail.
+        other => serde_json::to_writer(&mut *out, other).unwrap_or_default(),
     }
 }
 
-fn write_object(map: &Map<String, Value>, out: &mut String) {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    out.push('{');
-    for (i, key) in keys.into_iter().enumerate() {
+fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    // A `serde_json::Map` iterates sorted already unless `preserve_order` is on somewhere in
+    // the build; sort anyway so the digest never depends on that.
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push(b'{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(&Value::String(key.clone()).to_string());
-        out.push(':');
-        write_canonical(&map[key], out);
+        serde_json::to_writer(&mut *out, key).unwrap_or_default();
+        out.push(b':');
+        write_canonical(value, out);
     }
-    out.push('}');
+    out.push(b'}');
 }
 
 #[derive(Serialize, Deserialize)]

@@ -68,7 +68,7 @@ pub(crate) struct TokenCache {
 impl std::fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenCache")
-            .field("max_entries", &(self.per_shard * self.shards.len()))
+            .field("max_entries", &self.capacity())
             .field("len", &self.len())
             .finish()
     }
@@ -85,6 +85,11 @@ impl TokenCache {
             per_shard: settings.max_entries / n,
             generation: AtomicU64::new(0),
         }
+    }
+
+    /// The most tokens the cache holds at once (`0`: off).
+    pub(crate) fn capacity(&self) -> usize {
+        self.per_shard * self.shards.len()
     }
 
     /// Whether the cache can hold anything at all.

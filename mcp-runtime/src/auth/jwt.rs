@@ -191,6 +191,12 @@ impl TokenValidator {
         self.cache.len()
     }
 
+    /// The most validated tokens remembered at once (`0`: the cache is off).
+    #[cfg(test)]
+    pub(crate) fn cache_capacity(&self) -> usize {
+        self.cache.capacity()
+    }
+
     /// Validates `token` and returns the caller it identifies.
     ///
     /// # Errors

@@ -6,7 +6,8 @@ use super::Object;
 use super::approval;
 use super::era::Era;
 use super::server::{RequestScope, Server};
-use crate::asking::{Asker, Rounds, StateBinding, StateError};
+use crate::asking::{Asker, Rounds, StateBinding, StateError, canonical_arguments};
+use crate::context::Caller;
 use crate::error::McpError;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
@@ -15,11 +16,56 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub(super) struct Asking {
     asker: Option<Asker>,
-    round: Option<(Arc<Rounds>, StateBinding)>,
+    round: Option<(Arc<Rounds>, Binding)>,
     /// (legacy) the URL elicitations the handler declared required.
     url_required: Option<Arc<Mutex<Vec<Value>>>>,
     /// (2026-07-28) the runtime's own approval step, kept apart from the handler's answers.
     pub(super) approval: approval::Input,
+}
+
+/// What a modern round's `requestState` is bound to. The digest of the arguments is taken
+/// only when a state is opened or sealed: most calls never ask their client anything.
+#[derive(Debug)]
+enum Binding {
+    /// Digested (a `requestState` came with the call).
+    Ready(StateBinding),
+    /// Everything the digest needs, the arguments in canonical form.
+    Deferred {
+        caller: Arc<Caller>,
+        method: String,
+        name: String,
+        canonical: Vec<u8>,
+    },
+}
+
+impl Binding {
+    fn new(caller: &Arc<Caller>, target: Target<'_>, arguments: &Map<String, Value>) -> Self {
+        Self::Deferred {
+            caller: caller.clone(),
+            method: target.method.to_owned(),
+            name: target.name.to_owned(),
+            canonical: canonical_arguments(arguments),
+        }
+    }
+
+    fn resolve(&self) -> StateBinding {
+        match self {
+            Self::Ready(binding) => binding.clone(),
+            Self::Deferred {
+                caller,
+                method,
+                name,
+                canonical,
+            } => StateBinding::with_canonical_arguments(
+                caller.claims().get("iss").and_then(Value::as_str),
+                caller.subject(),
+                caller.client_id(),
+                method,
+                name,
+                canonical,
+            ),
+        }
+    }
 }
 
 /// The method and target one call's `requestState` is bound to.
@@ -85,23 +131,17 @@ impl Server {
                 data: Some(json!({ "inputResponse": key })),
             });
         }
-        let caller = &scope.caller;
-        let binding = StateBinding::new(
-            caller.claims().get("iss").and_then(Value::as_str),
-            caller.subject(),
-            caller.client_id(),
-            target.method,
-            target.name,
-            arguments,
-        );
+        let mut binding = Binding::new(&scope.caller, target, arguments);
         let (mut answers, resumed) = match params.get("requestState") {
             None | Some(Value::Null) => (Map::new(), false),
             Some(Value::String(state)) => {
+                let ready = binding.resolve();
                 let answers = self
                     .inner
                     .sealer
-                    .open(state, &binding)
+                    .open(state, &ready)
                     .map_err(refused_state)?;
+                binding = Binding::Ready(ready);
                 (answers, true)
             }
             Some(_) => return Err(McpError::invalid_params("`requestState` must be a string")),
@@ -153,7 +193,7 @@ impl Server {
         answers: &Map<String, Value>,
     ) -> Option<Object> {
         let (_, binding) = asking.round.as_ref()?;
-        let state = self.inner.sealer.seal(binding, answers);
+        let state = self.inner.sealer.seal(&binding.resolve(), answers);
         let mut result = Object::new();
         result.insert("resultType".into(), json!("input_required"));
         result.insert("inputRequests".into(), Value::Object(requests));

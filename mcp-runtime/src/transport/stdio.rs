@@ -32,6 +32,7 @@ use crate::jsonrpc::{ErrorObject, codes, error_response, parse_error};
 use crate::protocol::{Connection, Server};
 use futures::FutureExt as _;
 use serde_json::Value;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -169,8 +170,22 @@ where
                 // Order-sensitive work happens here, before the next line is read.
                 let mut future = server.dispatch(&connection, value, &caller, &notes_tx);
                 match place {
+                    // A request that completes on its first poll (most do: the handler does
+                    // not wait on anything) is answered here, without a task of its own. A
+                    // panic ends it without an answer, as it would end its task.
                     Some(place) => {
-                        tasks.spawn(respond(future, tx.clone(), Some(place)));
+                        match AssertUnwindSafe(&mut future).catch_unwind().now_or_never() {
+                            Some(Ok(response)) => {
+                                if let Some(response) = response {
+                                    let _ = tx.send(response).await;
+                                }
+                                drop(place);
+                            }
+                            Some(Err(_panic)) => drop(place),
+                            None => {
+                                tasks.spawn(respond(future, tx.clone(), Some(place)));
+                            }
+                        }
                     }
                     // Notifications, responses and invalid messages are answered at once.
                     None => match (&mut future).now_or_never() {
@@ -312,6 +327,16 @@ async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
+/// How many bytes of waiting messages `write_messages` gathers into one write.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
+
+/// Appends `message` and its newline to `bytes`.
+fn push_line(bytes: &mut Vec<u8>, message: &Value) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *bytes, message).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(())
+}
+
 fn trim_line(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
@@ -333,11 +358,15 @@ async fn forward_changes(mut feed: crate::protocol::Feed, tx: mpsc::Sender<Value
 
 /// Writes every message, one per line. Notifications go first when both are waiting: a
 /// handler queues its notifications before its response, so they stay ahead of it.
+///
+/// Messages already waiting are written together, with one write and one flush (up to
+/// [`WRITE_BATCH_BYTES`]).
 async fn write_messages<W: AsyncWrite + Unpin>(
     mut responses: mpsc::Receiver<Value>,
     mut notes: mpsc::UnboundedReceiver<Value>,
     mut output: W,
 ) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(1024);
     loop {
         let message = tokio::select! {
             biased;
@@ -345,10 +374,27 @@ async fn write_messages<W: AsyncWrite + Unpin>(
             Some(response) = responses.recv() => response,
             else => break,
         };
-        let mut bytes = serde_json::to_vec(&message).map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
+        bytes.clear();
+        push_line(&mut bytes, &message)?;
+        while bytes.len() < WRITE_BATCH_BYTES {
+            while let Ok(note) = notes.try_recv() {
+                push_line(&mut bytes, &note)?;
+            }
+            let Ok(response) = responses.try_recv() else {
+                break;
+            };
+            // Notes its handler sent before it are in the channel by now: they go first.
+            while let Ok(note) = notes.try_recv() {
+                push_line(&mut bytes, &note)?;
+            }
+            push_line(&mut bytes, &response)?;
+        }
         output.write_all(&bytes).await?;
         output.flush().await?;
+        if bytes.capacity() > 4 * WRITE_BATCH_BYTES {
+            // A large message passed through: do not hold on to its buffer.
+            bytes = Vec::with_capacity(1024);
+        }
     }
     Ok(())
 }

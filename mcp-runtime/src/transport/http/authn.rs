@@ -6,12 +6,12 @@ use super::reply::ChallengeHint;
 use super::server::App;
 use crate::auth::TokenError;
 use crate::context::Caller;
-use crate::jsonrpc::RequestId;
+use crate::jsonrpc::{Request, RequestId};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// `GET /.well-known/oauth-protected-resource[/path]`.
@@ -37,11 +37,22 @@ impl App {
     pub(super) fn scopes_for(&self, body: Option<&Value>) -> Vec<String> {
         let named = body.and_then(|b| {
             let method = b.get("method")?.as_str()?;
-            let params = b.get("params")?;
-            let name = params.get("name").or_else(|| params.get("uri"))?.as_str()?;
-            self.server.scopes_for(method, name)
+            let params = b.get("params")?.as_object()?;
+            self.named_scopes(method, params)
         });
         named.unwrap_or_else(|| self.server.baseline_scopes())
+    }
+
+    /// [`App::scopes_for`] a request already read.
+    pub(super) fn scopes_for_request(&self, request: &Request) -> Vec<String> {
+        self.named_scopes(&request.method, &request.params)
+            .unwrap_or_else(|| self.server.baseline_scopes())
+    }
+
+    /// The scopes of the tool, prompt or resource `params` names, for `method`.
+    fn named_scopes(&self, method: &str, params: &Map<String, Value>) -> Option<Vec<String>> {
+        let name = params.get("name").or_else(|| params.get("uri"))?.as_str()?;
+        self.server.scopes_for(method, name)
     }
 
     /// The caller behind `headers`: the anonymous caller when authentication is off, else the

@@ -2,9 +2,9 @@
 
 use super::exporter::MetricsEndpoint;
 use super::origin::{host_matches, split_origin};
-use crate::auth::TokenValidation;
 use crate::auth::jwks::JwksSettings;
 use crate::auth::jwt::ValidatorConfigError;
+use crate::auth::{TokenCacheSettings, TokenValidation};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -22,6 +22,10 @@ pub struct HttpConfig {
     pub auth: Option<TokenValidation>,
     /// Key-cache timing for [`HttpConfig::auth`].
     pub jwks: JwksSettings,
+    /// The cache of validated tokens for [`HttpConfig::auth`] (default: 10 000 tokens;
+    /// `max_entries: 0` verifies every request's token in full). See
+    /// [`TokenCacheSettings`].
+    pub token_cache: TokenCacheSettings,
     /// Scopes of the anonymous caller when `auth` is `None` (default: none).
     pub anonymous_scopes: Vec<String>,
     /// The longest accepted bearer token, in bytes (default 8 KiB). A longer token is refused
@@ -88,6 +92,7 @@ impl HttpConfig {
             resource,
             auth: None,
             jwks: JwksSettings::default(),
+            token_cache: TokenCacheSettings::default(),
             anonymous_scopes: Vec::new(),
             max_token_bytes: 8 * 1024,
             scopes_supported: AdvertisedScopes::default(),
@@ -147,6 +152,28 @@ pub enum HttpError {
 mod tests {
     use super::super::origin::origin_matches;
     use super::*;
+
+    #[test]
+    fn the_token_cache_is_sized_from_the_config() {
+        let server = crate::Server::builder("t", "1").build().unwrap();
+        let mut config = HttpConfig::new("https://mcp.example.com/mcp");
+        config.auth = Some(TokenValidation::new(
+            "https://login.example.com",
+            "https://mcp.example.com/mcp",
+        ));
+        let capacity = |config: &HttpConfig| {
+            let (_, app) = super::super::server::build(server.clone(), config).unwrap();
+            app.validator.as_ref().map(|v| v.cache_capacity())
+        };
+        assert_eq!(
+            capacity(&config),
+            Some(TokenCacheSettings::default().max_entries)
+        );
+        config.token_cache = TokenCacheSettings { max_entries: 0 };
+        assert_eq!(capacity(&config), Some(0), "0 turns the cache off");
+        config.token_cache = TokenCacheSettings { max_entries: 64 };
+        assert_eq!(capacity(&config), Some(64));
+    }
 
     #[test]
     fn defaults_admit_loopback_and_the_resource() {

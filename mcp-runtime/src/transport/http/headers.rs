@@ -7,7 +7,8 @@ use crate::jsonrpc::Request;
 use crate::protocol::{Era, LEGACY_VERSIONS, modern_meta_version};
 use axum::http::HeaderMap;
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// `MCP-Protocol-Version`.
 pub(crate) const PROTOCOL_VERSION: &str = "mcp-protocol-version";
@@ -31,9 +32,6 @@ pub(crate) fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a 
 /// in the header without `_meta` is legacy traffic. Everything else (a session, `initialize`
 /// from a handshake-era client, batches) is legacy.
 pub(crate) fn detect_era(headers: &HeaderMap, body: &Value) -> Era {
-    if headers.contains_key(SESSION_ID) {
-        return Era::Legacy;
-    }
     let Value::Object(message) = body else {
         return Era::Legacy;
     };
@@ -41,6 +39,19 @@ pub(crate) fn detect_era(headers: &HeaderMap, body: &Value) -> Era {
         .get("params")
         .and_then(|p| p.get("_meta"))
         .is_some_and(Value::is_object);
+    era_of(headers, has_meta)
+}
+
+/// [`detect_era`] for a request already read (its `params`).
+pub(crate) fn detect_request_era(headers: &HeaderMap, params: &Map<String, Value>) -> Era {
+    era_of(headers, params.get("_meta").is_some_and(Value::is_object))
+}
+
+/// The era of a POST whose body is one message, with or without `params._meta`.
+fn era_of(headers: &HeaderMap, has_meta: bool) -> Era {
+    if headers.contains_key(SESSION_ID) {
+        return Era::Legacy;
+    }
     match headers.get(PROTOCOL_VERSION) {
         Some(v) if !has_meta => {
             let legacy = v.to_str().is_ok_and(|v| LEGACY_VERSIONS.contains(&v));
@@ -72,7 +83,7 @@ pub(crate) fn names_legacy_version(headers: &HeaderMap) -> bool {
 }
 
 /// Decodes an `Mcp-Name` / `Mcp-Param-*` value: `=?base64?…?=` carries UTF-8 in base64.
-pub(crate) fn decode_value(raw: &str) -> Option<String> {
+pub(crate) fn decode_value(raw: &str) -> Option<Cow<'_, str>> {
     match raw
         .strip_prefix("=?base64?")
         .and_then(|r| r.strip_suffix("?="))
@@ -81,9 +92,9 @@ pub(crate) fn decode_value(raw: &str) -> Option<String> {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
                 .ok()?;
-            String::from_utf8(bytes).ok()
+            String::from_utf8(bytes).ok().map(Cow::Owned)
         }
-        None => Some(raw.to_owned()),
+        None => Some(Cow::Borrowed(raw)),
     }
 }
 
@@ -124,7 +135,7 @@ pub(crate) fn check_modern(headers: &HeaderMap, request: &Request) -> Result<(),
         let name = decode_value(raw)
             .ok_or_else(|| mismatch("Mcp-Name is not valid base64 UTF-8".to_owned()))?;
         let body = request.params.get(field).and_then(Value::as_str);
-        if body != Some(name.as_str()) {
+        if body != Some(&*name) {
             return Err(mismatch(format!(
                 "Mcp-Name `{name}` does not match the body's `{field}`"
             )));

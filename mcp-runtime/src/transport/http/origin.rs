@@ -2,11 +2,14 @@
 
 use super::refusal::Refusal;
 use super::server::App;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::future::{Either, Ready, ready};
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
 
 /// `("http", "host:port")` of an absolute URL.
 pub(super) fn split_origin(url: &str) -> Option<(&str, &str)> {
@@ -18,21 +21,21 @@ pub(super) fn split_origin(url: &str) -> Option<(&str, &str)> {
 
 /// The host part of `host[:port]` (IPv6 literals keep their brackets).
 fn host_part(authority: &str) -> &str {
-    if authority.starts_with('[') {
-        return authority.split_inclusive(']').next().unwrap_or(authority);
-    }
-    authority.split(':').next().unwrap_or(authority)
+    let end = if authority.starts_with('[') {
+        authority.find(']').map(|i| i + 1)
+    } else {
+        authority.find(':')
+    };
+    end.map_or(authority, |i| &authority[..i])
 }
 
 /// Whether `allowed` (`host` or `host:port`) admits the `Host` value `authority`.
 pub(super) fn host_matches(allowed: &str, authority: &str) -> bool {
-    let allowed = allowed.to_ascii_lowercase();
-    let authority = authority.to_ascii_lowercase();
-    if allowed == authority {
+    if allowed.eq_ignore_ascii_case(authority) {
         return true;
     }
-    let has_port = allowed.len() > host_part(&allowed).len();
-    !has_port && host_part(&authority) == allowed
+    let has_port = allowed.len() > host_part(allowed).len();
+    !has_port && host_part(authority).eq_ignore_ascii_case(allowed)
 }
 
 /// Whether `allowed` (`scheme://host` or `scheme://host:port`) admits the `Origin` value
@@ -44,13 +47,60 @@ pub(super) fn origin_matches(allowed: &str, origin: &str) -> bool {
     }
 }
 
-/// Middleware: refuses a foreign `Host` (unless any host is allowed) and a foreign `Origin`
-/// (when the header is present) with `403`.
-pub(super) async fn check_origin(
-    State(app): State<Arc<App>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The `Host` / `Origin` check as a tower layer (a plain service wrapping each route: nothing
+/// is boxed or cloned per request).
+#[derive(Clone)]
+pub(super) struct CheckOriginLayer {
+    app: Arc<App>,
+}
+
+impl CheckOriginLayer {
+    pub(super) fn new(app: Arc<App>) -> Self {
+        Self { app }
+    }
+}
+
+impl<S> Layer<S> for CheckOriginLayer {
+    type Service = CheckOrigin<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CheckOrigin {
+            inner,
+            app: self.app.clone(),
+        }
+    }
+}
+
+/// The service of [`CheckOriginLayer`].
+#[derive(Clone)]
+pub(super) struct CheckOrigin<S> {
+    inner: S,
+    app: Arc<App>,
+}
+
+impl<S> Service<Request> for CheckOrigin<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match refusal(&self.app, &request) {
+            Some(refused) => Either::Left(ready(Ok(refused.into_response()))),
+            None => Either::Right(self.inner.call(request)),
+        }
+    }
+}
+
+/// Refuses a foreign `Host` (unless any host is allowed) and a foreign `Origin` (when the
+/// header is present) with `403`.
+fn refusal(app: &App, request: &Request) -> Option<Refusal> {
     let headers = request.headers();
     if !app.allowed_hosts.is_empty() {
         let host = headers
@@ -60,7 +110,7 @@ pub(super) async fn check_origin(
         let ok = host.is_some_and(|h| app.allowed_hosts.iter().any(|a| host_matches(a, h)));
         if !ok {
             tracing::warn!(host = ?host, "refusing a request for a foreign Host");
-            return Refusal::ForbiddenHost.into_response();
+            return Some(Refusal::ForbiddenHost);
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
@@ -69,10 +119,10 @@ pub(super) async fn check_origin(
             .is_ok_and(|o| app.allowed_origins.iter().any(|a| origin_matches(a, o)));
         if !ok {
             tracing::warn!(origin = ?origin, "refusing a request from a foreign Origin");
-            return Refusal::ForbiddenOrigin.into_response();
+            return Some(Refusal::ForbiddenOrigin);
         }
     }
-    next.run(request).await
+    None
 }
 
 #[cfg(test)]

@@ -7,23 +7,59 @@ use super::reply::{self, ChallengeHint, Drive, Outcome};
 use super::server::App;
 use super::session::Owner;
 use crate::context::Caller;
-use crate::jsonrpc::{Incoming, RequestId, success_response};
+use crate::jsonrpc::{
+    Incoming, Request, RequestId, parse_request, request_message, success_response,
+};
 use crate::protocol::{Era, RequestScope};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequest, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// `POST` on the endpoint.
+/// `POST` on the endpoint. The request is taken whole (rather than through the `HeaderMap`
+/// and `Uri` extractors, which copy them) and its body read as the `Bytes` extractor reads it.
 pub(super) async fn post_mcp(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    uri: Uri,
+    request: axum::extract::Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    // The body limits travel in the extensions.
+    let mut body = axum::extract::Request::new(body);
+    std::mem::swap(body.extensions_mut(), &mut parts.extensions);
+    match Bytes::from_request(body, &()).await {
+        Ok(body) => post_body(&app, &parts.headers, &parts.uri, body)
+            .await
+            .into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+async fn post_body(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
     body: Bytes,
 ) -> Result<Response, Refusal> {
+    // The common case, one request, is read without a `Value` of the whole message; anything
+    // else (and anything odd) takes the `Value` path below, which answers it exactly.
+    if let Some(request) = parse_request(&body) {
+        let caller = app
+            .authenticate(headers, uri, Some(&request.id), || {
+                app.scopes_for_request(&request)
+            })
+            .await?;
+        let hint = app.hint(Vec::new(), true);
+        return match headers::detect_request_era(headers, &request.params) {
+            Era::Modern => modern_request(app, headers, request, caller, hint).await,
+            Era::Legacy => {
+                let body = request_message(request);
+                post_legacy(app, headers, body, caller, hint).await
+            }
+        };
+    }
     let parsed = serde_json::from_slice::<Value>(&body);
     let id = parsed
         .as_ref()
@@ -31,15 +67,15 @@ pub(super) async fn post_mcp(
         .and_then(|b| b.get("id"))
         .and_then(RequestId::from_value);
     let caller = app
-        .authenticate(&headers, &uri, id.as_ref(), || {
+        .authenticate(headers, uri, id.as_ref(), || {
             app.scopes_for(parsed.as_ref().ok())
         })
         .await?;
     let body = parsed.map_err(Refusal::Unparsable)?;
     let hint = app.hint(Vec::new(), true);
-    match headers::detect_era(&headers, &body) {
-        Era::Modern => post_modern(&app, &headers, body, caller, hint).await,
-        Era::Legacy => post_legacy(&app, &headers, body, caller, hint).await,
+    match headers::detect_era(headers, &body) {
+        Era::Modern => post_modern(app, headers, body, caller, hint).await,
+        Era::Legacy => post_legacy(app, headers, body, caller, hint).await,
     }
 }
 
@@ -63,6 +99,17 @@ async fn post_modern(
         Incoming::Response(_) => return Err(Refusal::ModernResponse),
         Incoming::Request(r) => r,
     };
+    modern_request(app, headers, request, caller, hint).await
+}
+
+/// A stateless 2026-07-28 request: the header rules, then the call.
+async fn modern_request(
+    app: &App,
+    headers: &HeaderMap,
+    request: Request,
+    caller: Arc<Caller>,
+    hint: ChallengeHint,
+) -> Result<Response, Refusal> {
     if let Err(error) = headers::check_modern(headers, &request) {
         return Err(Refusal::HeaderRules {
             id: request.id,
@@ -87,7 +134,7 @@ async fn post_modern(
         let id = request.id.clone();
         Some(
             match server.handle_request(request, Era::Modern, &scope).await {
-                Ok(result) => Outcome::Message(success_response(&id, result)),
+                Ok(result) => Outcome::Result { id, result },
                 Err(error) => Outcome::Error { id, error },
             },
         )
@@ -144,7 +191,7 @@ async fn post_legacy(
     drop(scope);
     let call = async move {
         future.await.map(|outcome| match outcome {
-            Ok(result) => Outcome::Message(success_response(&id, result)),
+            Ok(result) => Outcome::Result { id, result },
             Err(error) => Outcome::Error { id, error },
         })
     };

@@ -4,7 +4,7 @@
 use super::refusal::Refusal;
 use crate::auth::challenge::Challenge;
 use crate::error::McpError;
-use crate::jsonrpc::{RequestId, error_response};
+use crate::jsonrpc::{JSONRPC_VERSION, RequestId, error_response, success_response};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -92,8 +92,11 @@ pub(crate) fn invalid_auth_request(
 }
 
 /// A JSON body with `status`.
-pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+pub(crate) fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let mut bytes = Vec::with_capacity(512);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes.clear();
+    }
     (
         status,
         [(
@@ -115,6 +118,14 @@ pub(crate) fn accepted() -> Response {
 pub(crate) enum Outcome {
     /// A complete JSON-RPC message (a success response, or a batch's responses).
     Message(Value),
+    /// The `result` of request `id`: written out as its success response directly, without
+    /// first building the response as a `Value`.
+    Result {
+        /// The request.
+        id: RequestId,
+        /// The result.
+        result: Value,
+    },
     /// A typed error for request `id`.
     Error {
         /// The request.
@@ -128,7 +139,27 @@ impl Outcome {
     fn into_message(self) -> Value {
         match self {
             Self::Message(v) => v,
+            Self::Result { id, result } => success_response(&id, result),
             Self::Error { id, error } => error_response(Some(&id), &error.to_error_object()),
+        }
+    }
+}
+
+/// A success response as it is written: the same members, in the same order, as
+/// `success_response` gives once serialized.
+#[derive(serde::Serialize)]
+struct Success<'a> {
+    id: &'a RequestId,
+    jsonrpc: &'static str,
+    result: &'a Value,
+}
+
+impl<'a> Success<'a> {
+    fn new(id: &'a RequestId, result: &'a Value) -> Self {
+        Self {
+            id,
+            jsonrpc: JSONRPC_VERSION,
+            result,
         }
     }
 }
@@ -200,6 +231,9 @@ where
         match outcome {
             None => accepted(),
             Some(Outcome::Message(v)) => json(StatusCode::OK, &v),
+            Some(Outcome::Result { id, result }) => {
+                json(StatusCode::OK, &Success::new(&id, &result))
+            }
             Some(Outcome::Error { id, error: e }) => error(Some(&id), &e, &hint),
         }
     } else {
@@ -352,6 +386,16 @@ mod tests {
                 [r#"{"n":1}"#, r#"{"n":2}"#, r#"{"id":7}"#],
                 "{drive:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_result_is_written_as_its_success_response() {
+        for id in [RequestId::Number(7), RequestId::String("a\"b".to_owned())] {
+            let result = json!({"content": [{"type": "text", "text": "hi"}], "z": 1, "_meta": {}});
+            let direct = serde_json::to_string(&Success::new(&id, &result)).unwrap();
+            let built = success_response(&id, result).to_string();
+            assert_eq!(direct, built);
         }
     }
 

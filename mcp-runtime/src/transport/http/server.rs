@@ -54,7 +54,7 @@ pub fn router(server: Server, config: HttpConfig) -> Result<Router, HttpError> {
     build(server, &config).map(|(router, _)| router)
 }
 
-fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), HttpError> {
+pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), HttpError> {
     if !config.path.starts_with('/') {
         return Err(HttpError::Config(format!(
             "the endpoint path `{}` must start with `/`",
@@ -70,9 +70,10 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
                     "the token audience differs from the advertised resource URI"
                 );
             }
-            Some(TokenValidator::with_jwks_settings(
+            Some(TokenValidator::with_options(
                 settings.clone(),
                 config.jwks,
+                config.token_cache,
             )?)
         }
         None => {
@@ -133,10 +134,7 @@ fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), Http
         super::trace_context::continue_trace,
     ));
     let router = routes
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            origin::check_origin,
-        ))
+        .layer(origin::CheckOriginLayer::new(app.clone()))
         // Probes address the pod by IP and carry no Origin: after the Host / Origin check.
         .merge(health::routes())
         .with_state(app.clone())
