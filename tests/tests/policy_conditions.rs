@@ -8,11 +8,14 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The shipped policy, with the local user allowed to cancel (`orders:write`) and a
-/// shadow-mode rule on `list_orders` in the `local` environment.
+/// The shipped policy, with the local user allowed to cancel (`orders:write`) without the
+/// approval step (this client asks no one; approval has its own tests) and a shadow-mode rule
+/// on `list_orders` in the `local` environment.
 fn policy() -> PathBuf {
     let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    assert!(shipped.contains("tools.cancel_order.approval = \"required\"\n"));
     let text = shipped
+        .replacen("tools.cancel_order.approval = \"required\"\n", "", 1)
         .replace(
             r#"scopes = ["orders:read", "reports:run"]"#,
             r#"scopes = ["orders:write"]"#,
@@ -97,6 +100,7 @@ async fn only_orders_of_the_callers_tenant_can_be_cancelled_legacy_era() {
 
     // An order of the caller's own tenant.
     let allowed = peer.request(3, "tools/call", cancel("TN-1002")).await;
+    assert!(allowed["result"].is_object(), "{allowed}");
     assert_eq!(allowed["result"]["isError"], Value::Null, "{allowed}");
     assert_eq!(status(&mut peer, 4, "TN-1002", false).await, "cancelled");
 
@@ -137,6 +141,7 @@ async fn the_same_conditions_decide_in_the_modern_era() {
     let allowed = peer
         .request(2, "tools/call", modern(cancel("TN-1003")))
         .await;
+    assert!(allowed["result"].is_object(), "{allowed}");
     assert_eq!(allowed["result"]["isError"], Value::Null, "{allowed}");
     assert_eq!(status(&mut peer, 3, "TN-1003", true).await, "cancelled");
     assert_eq!(status(&mut peer, 4, "TN-1007", true).await, "processing");

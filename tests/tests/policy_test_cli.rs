@@ -129,18 +129,37 @@ fn a_broken_fixture_fails_with_a_diff() {
     );
     assert!(out.contains("decision: deny"), "{out}");
 
-    // Expecting an approval the policy does not ask for fails, and says why.
+    // Expecting an approval the policy does not ask for fails, and says why: in `dev` no
+    // person is asked before a cancel.
     let approval = format!(
-        "{shipped}\n[[case]]\nname = \"cancelling needs approval\"\nenv = \"prod\"\nprincipal = \"lead\"\ntool = \"cancel_order\"\narguments = {{ order_id = \"TN-1001\", reason = \"customer request\" }}\nexpect = \"approval\"\n"
+        "{shipped}\n[[case]]\nname = \"cancelling needs approval\"\nenv = \"dev\"\nprincipal = \"lead\"\ntool = \"cancel_order\"\narguments = {{ order_id = \"TN-1001\", reason = \"customer request\" }}\nowner = {{ tenant = \"technova\" }}\nexpect = \"approval\"\n"
     );
     let fixtures = write(&dir, "approval.tests.toml", &approval);
-    let (code, out) = policy_test(&["--fixtures", &fixtures, "--env", "prod"]);
+    let (code, out) = policy_test(&["--fixtures", &fixtures, "--env", "dev"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("    - decision: approval\n    + decision: allow\n"),
         "{out}"
     );
     assert!(out.contains("asks for no approval"), "{out}");
+
+    // In `prod` it does: a case that expects a plain allow there fails with the diff.
+    let plain = shipped.replacen(
+        "name = \"a support lead of the tenant cancels in prod once a person approves\"\nenv = \"prod\"\nprincipal = \"lead\"\ntool = \"cancel_order\"\narguments = { order_id = \"TN-1001\", reason = \"customer request\" }\nowner = { tenant = \"technova\", owner = \"CUST-1\" }\nexpect = \"approval\"",
+        "name = \"a support lead of the tenant cancels in prod once a person approves\"\nenv = \"prod\"\nprincipal = \"lead\"\ntool = \"cancel_order\"\narguments = { order_id = \"TN-1001\", reason = \"customer request\" }\nowner = { tenant = \"technova\", owner = \"CUST-1\" }\nexpect = \"allow\"",
+        1,
+    );
+    assert_ne!(
+        plain, shipped,
+        "the approval case is in the shipped fixtures"
+    );
+    let fixtures = write(&dir, "plain.tests.toml", &plain);
+    let (code, out) = policy_test(&["--fixtures", &fixtures, "--env", "prod"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("    - decision: allow\n    + decision: approval\n"),
+        "{out}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
