@@ -14,6 +14,7 @@ pub mod jsonrpc;
 pub mod policy;
 pub mod protocol;
 pub mod registry;
+pub mod store;
 pub mod telemetry;
 pub mod transport;
 mod uri_template;

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("jsonrpc", 0),
     ("telemetry", 0),
     ("uri_template", 0),
+    ("store", 0),
     ("content", 1),
     ("context", 1),
     ("credentials", 1),

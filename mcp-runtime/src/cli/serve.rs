@@ -9,6 +9,7 @@ use crate::policy::{
     stdio_caller,
 };
 use crate::protocol::Server;
+use crate::store::SharedStore;
 use crate::transport::http::{HttpConfig, serve_http};
 use crate::transport::stdio::{StdioConfig, serve_stdio};
 use std::fmt;
@@ -74,7 +75,17 @@ where
         Ok(h) => Arc::new(h),
         Err(code) => return Ok(code),
     };
-    let server = server.with_authorizer(Arc::new(PolicyAuthorizer::new(handle.clone())));
+    let store = match settings.store.as_deref().map(SharedStore::open).transpose() {
+        Ok(store) => store.map(Arc::new),
+        Err(e) => return Err(PolicyError::Unsupported(e.to_string())),
+    };
+    let mut authorizer = PolicyAuthorizer::new(handle.clone());
+    if let Some(store) = &store {
+        authorizer = authorizer.with_store(store.clone());
+    }
+    let server = server
+        .with_authorizer(Arc::new(authorizer))
+        .with_store(store.clone());
     let outcome = runtime.block_on(async move {
         let watchers = spawn_watchers(handle.clone());
         let warnings = spawn_restart_warnings(handle, settings.clone());
@@ -82,6 +93,7 @@ where
             env = %settings.env,
             transport = transport.as_str(),
             policy = %path.display(),
+            store = store.as_ref().map_or("memory", |s| s.location()),
             "policy loaded"
         );
         let result = match stdio_user {
@@ -180,6 +192,7 @@ fn restart_only_changes(started: &EnvSettings, now: &EnvSettings) -> Vec<&'stati
     check("bind", started.bind != now.bind);
     check("resource", started.resource != now.resource);
     check("token_env", started.token_env != now.token_env);
+    check("store", started.store != now.store);
     match (&started.auth, &now.auth) {
         (Some(a), Some(b)) => {
             check("auth.issuer", a.issuer != b.issuer);

@@ -6,8 +6,11 @@ use super::audit::{self, Verdict};
 use super::engine::{CompiledRule, Decision, Engine, Outcome};
 use super::model::ListMode;
 use super::reload::PolicyHandle;
-use crate::authz::{Authorizer, CacheScope, Denial, Primitive, Refusal, Target};
+use crate::authz::{
+    Authorizer, CacheScope, Denial, PendingAuthorization, Primitive, Refusal, Target,
+};
 use crate::context::Caller;
+use crate::store::SharedStore;
 use std::sync::Arc;
 
 /// The [`Authorizer`] backed by a (reloadable) policy. Each decision runs against one
@@ -15,12 +18,23 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct PolicyAuthorizer {
     handle: Arc<PolicyHandle>,
+    store: Option<Arc<SharedStore>>,
 }
 
 impl PolicyAuthorizer {
     /// Enforces the policy held by `handle`.
     pub fn new(handle: Arc<PolicyHandle>) -> Self {
-        Self { handle }
+        Self {
+            handle,
+            store: None,
+        }
+    }
+
+    /// Counts rate limits in the shared `store` (for every replica) instead of in memory.
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<SharedStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// The handle (for reloads).
@@ -52,7 +66,7 @@ pub fn denial_of(engine: &Engine, decision: &Decision<'_>, kind: Primitive, name
 /// The compiled rule of `target`. An item the policy was compiled without (a prompt or
 /// resource outside the catalog) is decided by its declaration alone, held in `adhoc`; an
 /// unknown tool has no rule (deny by default).
-fn rule_of<'e>(
+pub(super) fn rule_of<'e>(
     engine: &'e Engine,
     target: &Target<'_>,
     adhoc: &'e mut Option<CompiledRule>,
@@ -96,6 +110,15 @@ impl Authorizer for PolicyAuthorizer {
                 Err(Refusal::Forbidden(Box::new(denial)))
             }
         }
+    }
+
+    fn authorize_shared<'a>(
+        &'a self,
+        caller: &'a Caller,
+        target: Target<'a>,
+    ) -> Option<PendingAuthorization<'a>> {
+        let store = self.store.as_deref()?;
+        Some(Box::pin(self.authorize_in(store, caller, target)))
     }
 
     fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {

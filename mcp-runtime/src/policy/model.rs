@@ -154,6 +154,9 @@ pub(crate) struct EnvSection {
     pub principal: Option<PrincipalSection>,
     /// A variable holding a token for a stdio process (validated like an HTTP bearer token).
     pub token_env: Option<Name>,
+    /// The shared store of rate limits, sessions and single-use records (`redis://…`;
+    /// absent = in memory, per process).
+    pub store: Option<Name>,
     /// Per-environment tool rules (`[env.*]` only).
     #[serde(default)]
     pub tools: BTreeMap<Name, Rule>,

@@ -33,6 +33,8 @@ pub struct EnvSettings {
     pub principal_claims: Map<String, Value>,
     /// The variable holding a stdio token.
     pub token_env: Option<String>,
+    /// The shared store (`store = "redis://…"`); `None`: in memory, per process.
+    pub store: Option<String>,
     /// Variables that are referenced without a default but not set. `serve` refuses to start
     /// with any; `check` reports them as warnings.
     pub unresolved: Vec<Diagnostic>,
@@ -147,6 +149,13 @@ pub(super) fn resolve(
         _ => None,
     };
     let principal = layers.iter().rev().find_map(|(_, s)| s.principal.as_ref());
+    let store_template = last(&|s| s.store.as_ref());
+    let store = store_template.as_ref().and_then(&mut expand);
+    if let (Some(url), Some(t)) = (&store, &store_template)
+        && let Err(why) = crate::store::SharedStore::open(url)
+    {
+        errors.push(source.diag(t.span.clone(), format!("`store`: {why}")));
+    }
     let token_env = layers.iter().rev().find_map(|(_, s)| s.token_env.as_ref());
     let auth = match (has_auth, issuer, issuer_template.is_some()) {
         (true, Some(issuer), _) => Some(TokenValidation {
@@ -227,6 +236,7 @@ pub(super) fn resolve(
         principal_scopes: principal.map(|p| p.scopes.clone()).unwrap_or_default(),
         principal_claims: principal.map(|p| p.claims.clone()).unwrap_or_default(),
         token_env: token_env.cloned(),
+        store,
         unresolved,
     })
 }

@@ -83,6 +83,8 @@ pub(crate) struct Layer {
     pub(crate) principal: Option<Principal>,
     /// `token_env`.
     pub(crate) token_env: Option<String>,
+    /// `store`.
+    pub(crate) store: Option<Template>,
     /// Per-environment rules.
     pub(crate) rules: Vec<(RuleKey, Rule)>,
 }

@@ -404,6 +404,7 @@ impl<'a> Validator<'a> {
                 }
                 v.clone()
             }),
+            store: env.store.as_ref().and_then(|v| self.template(v)),
             rules,
         }
     }

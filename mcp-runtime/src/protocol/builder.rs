@@ -208,6 +208,7 @@ impl ServerBuilder {
                 None => StateSealer::generate(self.state_ttl),
             }),
             ask_timeout: self.ask_timeout,
+            store: None,
         }))
     }
 }

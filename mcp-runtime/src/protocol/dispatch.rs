@@ -320,7 +320,7 @@ impl Server {
             Some(Method::ResourcesSubscribe | Method::ResourcesUnsubscribe)
                 if !self.inner.resources.is_empty() =>
             {
-                self.subscribe(&request, scope)
+                self.subscribe(&request, scope).await
             }
             _ => {
                 let capabilities = connection.client_capabilities();
@@ -365,7 +365,7 @@ impl Server {
                     .await
             }
             Some(Method::CompletionComplete) if self.has_completions() => {
-                self.complete(&request.params, scope)
+                self.complete(&request.params, scope).await
             }
             _ => Err(McpError::MethodNotFound(request.method)),
         }

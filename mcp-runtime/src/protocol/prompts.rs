@@ -44,7 +44,7 @@ impl Server {
             .prompts
             .get(&name)
             .ok_or_else(|| unknown("prompt", &name))?;
-        self.authorize(scope, &Target::prompt(prompt))?;
+        self.authorize(scope, &Target::prompt(prompt)).await?;
         let arguments: PromptArguments = match params.remove("arguments") {
             None | Some(Value::Null) => PromptArguments::new(),
             Some(Value::Object(a)) => a

@@ -81,7 +81,7 @@ impl Server {
             )
         };
         let (read, asking) = if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, &Target::resource(resource))?;
+            self.authorize(scope, &Target::resource(resource)).await?;
             let asking = asking(scope)?;
             let ctx = self.context(
                 &request.id,
@@ -92,7 +92,7 @@ impl Server {
             );
             (resource.read(ctx), asking)
         } else if let Some((template, vars)) = resources.find_template(uri) {
-            self.authorize(scope, &Target::template(template))?;
+            self.authorize(scope, &Target::template(template)).await?;
             let asking = asking(scope)?;
             let ctx = self.context(
                 &request.id,
@@ -135,7 +135,7 @@ impl Server {
     /// Legacy `resources/subscribe` / `resources/unsubscribe`: acknowledged with `{}` for a
     /// resource the caller may read. (The registered resources do not announce changes, so
     /// no `notifications/resources/updated` follows.)
-    pub(super) fn subscribe(
+    pub(super) async fn subscribe(
         &self,
         request: &Request,
         scope: &RequestScope,
@@ -149,9 +149,9 @@ impl Server {
             })?;
         let resources = &self.inner.resources;
         if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, &Target::resource(resource))?;
+            self.authorize(scope, &Target::resource(resource)).await?;
         } else if let Some((template, _)) = resources.find_template(uri) {
-            self.authorize(scope, &Target::template(template))?;
+            self.authorize(scope, &Target::template(template)).await?;
         } else {
             return Err(McpError::ResourceNotFound {
                 uri: uri.to_owned(),

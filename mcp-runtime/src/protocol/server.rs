@@ -10,6 +10,7 @@ use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
 use crate::jsonrpc::RequestId;
 use crate::registry::{Access, PromptRegistry, ResourceRegistry, ToolRegistry};
+use crate::store::SharedStore;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub(super) struct Inner {
     pub(super) sealer: Arc<StateSealer>,
     /// How long a legacy server-to-client request waits for its answer.
     pub(super) ask_timeout: Duration,
+    /// The store shared by every replica (`None`: everything in this process).
+    pub(super) store: Option<Arc<SharedStore>>,
 }
 
 impl fmt::Debug for Server {
@@ -166,6 +169,22 @@ impl Server {
     /// policy chosen at start-up.
     #[must_use]
     pub fn with_authorizer(&self, authorizer: Arc<dyn Authorizer>) -> Server {
+        self.rebuilt(authorizer, self.inner.store.clone())
+    }
+
+    /// The same server keeping what replicas share (legacy sessions, single-use records of
+    /// `requestState`) in `store`.
+    #[must_use]
+    pub fn with_store(&self, store: Option<Arc<SharedStore>>) -> Server {
+        self.rebuilt(self.inner.authorizer.clone(), store)
+    }
+
+    /// The shared store, if the deployment has one.
+    pub fn store(&self) -> Option<&Arc<SharedStore>> {
+        self.inner.store.as_ref()
+    }
+
+    fn rebuilt(&self, authorizer: Arc<dyn Authorizer>, store: Option<Arc<SharedStore>>) -> Server {
         let inner = &self.inner;
         Server::new(Inner {
             info: inner.info.clone(),
@@ -179,6 +198,7 @@ impl Server {
             list_ttl_ms: inner.list_ttl_ms,
             sealer: inner.sealer.clone(),
             ask_timeout: inner.ask_timeout,
+            store,
         })
     }
 
@@ -187,13 +207,18 @@ impl Server {
         &self.inner.authorizer
     }
 
-    /// Asks the authorizer whether this request's caller may use `target`.
-    pub(super) fn authorize(
+    /// Asks the authorizer whether this request's caller may use `target` (waiting for the
+    /// shared store when a limit is held there).
+    pub(super) async fn authorize(
         &self,
         scope: &RequestScope,
         target: &Target<'_>,
     ) -> Result<(), McpError> {
-        Ok(self.inner.authorizer.authorize(&scope.caller, target)?)
+        let authorizer = &self.inner.authorizer;
+        match authorizer.authorize_shared(&scope.caller, *target) {
+            Some(pending) => Ok(pending.await?),
+            None => Ok(authorizer.authorize(&scope.caller, target)?),
+        }
     }
 
     /// The context a resource or prompt handler runs with.

@@ -57,7 +57,7 @@ impl Server {
             .tools
             .get(&name)
             .ok_or_else(|| unknown("tool", &name))?;
-        self.authorize(scope, &Target::tool(tool))?;
+        self.authorize(scope, &Target::tool(tool)).await?;
         let missing: Map<String, Value> = tool
             .required_client_capabilities()
             .iter()
