@@ -25,7 +25,7 @@ pub use pending::PendingRequests;
 pub(crate) use requests::roots_from_answer;
 pub use requests::{Elicitation, Elicited, Root, Sampling, SamplingResult};
 pub use rounds::Rounds;
-pub use state::{StateBinding, StateError, StateSealer};
+pub use state::{StateBinding, StateError, StateSealer, StateUse};
 
 use serde_json::Value;
 

@@ -78,7 +78,9 @@ impl Server {
             method: "tools/call",
             name: &name,
         };
-        let asking = self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
+        let asking = self
+            .asking(era, scope, &params, client_capabilities, target, &arguments)
+            .await?;
         let progress_token = params
             .get_mut("_meta")
             .and_then(Value::as_object_mut)

@@ -91,6 +91,7 @@ mod refusal;
 mod reply;
 mod server;
 mod session;
+mod session_shared;
 mod stream;
 
 pub use config::{AdvertisedScopes, HttpConfig, HttpError};
