@@ -318,3 +318,85 @@ async fn a_store_that_was_down_from_the_start_is_reached_once_it_is_up() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Two replicas sharing a request-state key and a store: a `requestState` sealed by one is
+/// answered once, on either, and a second answer anywhere is refused as replayed.
+#[tokio::test]
+async fn a_sealed_request_state_is_answered_once_across_replicas() {
+    use mcp_runtime::asking::{Elicitation, Elicited};
+    use mcp_runtime::jsonrpc::{Request, RequestId};
+    use mcp_runtime::protocol::RequestScope;
+    use mcp_runtime::{Content, Era, Server};
+    use serde_json::{Value, json};
+
+    let redis = Redis::start();
+    let replica = || {
+        let store = Arc::new(SharedStore::open(&redis.url()).unwrap());
+        Server::builder("test", "1.0.0")
+            .request_state_key([9; 32])
+            .tool(
+                Tool::builder("greet")
+                    .description("Asks for a name, then greets.")
+                    .public()
+                    .handler(|ctx, _args| async move {
+                        let schema = json!({"type": "object",
+                            "properties": {"name": {"type": "string"}}, "required": ["name"]});
+                        let answer = ctx
+                            .elicit::<Value>(Elicitation::form("Who?", schema).key("who"))
+                            .await?;
+                        let name = match answer {
+                            Elicited::Accept(c) => c["name"].as_str().unwrap_or("?").to_owned(),
+                            other => other.action().to_owned(),
+                        };
+                        Ok(CallToolResult::success(vec![Content::text(format!(
+                            "Hello, {name}!"
+                        ))]))
+                    })
+                    .build(),
+            )
+            .build()
+            .expect("a server")
+            .with_store(Some(store))
+    };
+    let (one, two) = (replica(), replica());
+    let scope = RequestScope {
+        connection: None,
+        caller: Arc::new(Caller::local("me", Vec::<String>::new())),
+        outbound: None,
+    };
+    let call = |id: i64, mut params: Value| {
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        });
+        Request {
+            id: RequestId::Number(id),
+            method: "tools/call".into(),
+            params: params.as_object().cloned().unwrap(),
+        }
+    };
+    let first = one
+        .handle_request(call(1, json!({"name": "greet"})), Era::Modern, &scope)
+        .await
+        .expect("an input-required result");
+    assert_eq!(first["resultType"], "input_required", "{first}");
+    let state = first["requestState"].clone();
+    let answer = json!({"name": "greet", "requestState": state,
+        "inputResponses": {"who": {"action": "accept", "content": {"name": "Ada"}}}});
+
+    let done = two
+        .handle_request(call(2, answer.clone()), Era::Modern, &scope)
+        .await
+        .expect("the state opens on the other replica");
+    assert_eq!(done["content"][0]["text"], "Hello, Ada!", "{done}");
+    for (server, id) in [(&one, 3), (&two, 4)] {
+        let replayed = server
+            .handle_request(call(id, answer.clone()), Era::Modern, &scope)
+            .await
+            .expect_err("a second answer is refused");
+        let e = replayed.to_error_object();
+        let e = serde_json::to_value(e).unwrap();
+        assert_eq!(e["code"], -32602, "{e}");
+        assert_eq!(e["data"]["requestState"], "replayed", "{e}");
+    }
+}
