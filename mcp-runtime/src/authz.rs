@@ -29,7 +29,12 @@ use crate::registry::{Access, Prompt, Resource, ResourceTemplate, Tool};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
+
+/// An authorization that waits on a shared store (see [`Authorizer::authorize_shared`]).
+pub type PendingAuthorization<'a> = Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send + 'a>>;
 
 /// Whether a list result may be shared between callers (`cacheScope`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +205,17 @@ pub enum Refusal {
         /// When the next call would be allowed.
         retry_after: Duration,
     },
+    /// A rate limit on the target is held in a shared store that cannot be reached: the
+    /// call is refused (fail closed) until it can.
+    #[error("Service unavailable: the rate limit of {} `{name}` cannot be checked now; retry after {} s", kind.as_str(), retry_after.as_secs().max(1))]
+    Unavailable {
+        /// The kind of item whose limit could not be checked.
+        kind: Primitive,
+        /// The item whose limit could not be checked.
+        name: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
 }
 
 /// Decides what a caller may use and see, for tools, prompts, resources and resource
@@ -234,6 +250,19 @@ pub trait Authorizer: Send + Sync + 'static {
     fn needs_resource(&self, caller: &Caller, target: &Target<'_>) -> bool {
         let _ = (caller, target);
         false
+    }
+
+    /// The authorization of `target` when it must wait for a shared store (a rate limit held
+    /// for every replica). `None`, the default, when [`Authorizer::authorize`] decides alone;
+    /// when it returns a future, the dispatcher awaits that instead of calling `authorize`.
+    fn authorize_shared<'a>(
+        &'a self,
+        caller: &'a Caller,
+        target: Target<'a>,
+        input: CallInput<'a>,
+    ) -> Option<PendingAuthorization<'a>> {
+        let _ = (caller, target, input);
+        None
     }
 
     /// Whether list results (`tools/list`, `prompts/list`, `resources/list`,

@@ -101,6 +101,16 @@ pub enum McpError {
         /// When the next call would be allowed.
         retry_after: Duration,
     },
+    /// A check the call needs cannot be made now (HTTP renders `503` with `Retry-After`).
+    #[error("Service unavailable: the rate limit of {} `{name}` cannot be checked now; retry after {} s", kind.as_str(), retry_after.as_secs().max(1))]
+    Unavailable {
+        /// The kind of item whose limit could not be checked.
+        kind: Primitive,
+        /// The tool, prompt or resource whose limit could not be checked.
+        name: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
 }
 
 impl McpError {
@@ -129,6 +139,7 @@ impl McpError {
             Self::Unauthorized(_) => codes::UNAUTHORIZED,
             Self::Forbidden(_) => codes::FORBIDDEN,
             Self::RateLimited { .. } => codes::RATE_LIMITED,
+            Self::Unavailable { .. } => codes::UNAVAILABLE,
         }
     }
 
@@ -148,6 +159,7 @@ impl McpError {
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::RateLimited { .. } => 429,
+            Self::Unavailable { .. } => 503,
             Self::InvalidParams { .. }
             | Self::Internal(_)
             | Self::ResourceNotFound { .. }
@@ -183,6 +195,11 @@ impl McpError {
                 kind,
                 name,
                 retry_after,
+            }
+            | Self::Unavailable {
+                kind,
+                name,
+                retry_after,
             } => object.with_data(
                 json!({ kind.as_str(): name, "retryAfterSeconds": retry_after.as_secs().max(1) }),
             ),
@@ -200,6 +217,15 @@ impl From<Refusal> for McpError {
                 name,
                 retry_after,
             } => Self::RateLimited {
+                kind,
+                name,
+                retry_after,
+            },
+            Refusal::Unavailable {
+                kind,
+                name,
+                retry_after,
+            } => Self::Unavailable {
                 kind,
                 name,
                 retry_after,

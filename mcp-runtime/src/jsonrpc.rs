@@ -41,6 +41,9 @@ pub mod codes {
     pub const FORBIDDEN: i32 = -31003;
     /// Application code (outside the reserved range): the caller exceeded a rate limit.
     pub const RATE_LIMITED: i32 = -31029;
+    /// Application code (outside the reserved range): a check this call needs (a rate limit
+    /// held in the shared store) cannot be made now; retry later.
+    pub const UNAVAILABLE: i32 = -31503;
 }
 
 /// A request id: a string or an integer, never `null`.

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod policy;
 pub mod protocol;
 pub mod registry;
+pub mod store;
 pub mod telemetry;
 pub mod transport;
 mod uri_template;

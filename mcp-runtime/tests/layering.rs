@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("metrics", 0),
     ("telemetry", 0),
     ("uri_template", 0),
+    ("store", 0),
     ("content", 1),
     ("context", 1),
     ("credentials", 1),

@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: find (and build) the real binaries, spawn them, and talk
 //! to them over their real transports.
 
+pub mod services;
+
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

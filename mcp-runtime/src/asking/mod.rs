@@ -26,7 +26,7 @@ pub(crate) use requests::roots_from_answer;
 pub use requests::{Elicitation, Elicited, Root, Sampling, SamplingResult, UrlElicitation};
 pub use rounds::Rounds;
 pub(crate) use state::canonical_arguments;
-pub use state::{StateBinding, StateError, StateSealer};
+pub use state::{StateBinding, StateError, StateSealer, StateUse};
 
 use serde_json::Value;
 

@@ -35,6 +35,9 @@ pub enum StateError {
     /// Older than its time to live.
     #[error("requestState has expired")]
     Expired,
+    /// Already answered once (with a shared store, a state is single-use across replicas).
+    #[error("requestState has already been used")]
+    Replayed,
 }
 
 /// What a sealed state is bound to: the principal (issuer, subject, client) and the request
@@ -265,6 +268,20 @@ impl StateSealer {
         binding: &StateBinding,
     ) -> Result<Map<String, Value>, StateError> {
         self.open_at(state, binding, SystemTime::now())
+            .map(|(answers, _)| answers)
+    }
+
+    /// [`StateSealer::open`], with the state's single-use identity: a unique id (its nonce)
+    /// and how long it remains valid, for a record of used states.
+    ///
+    /// # Errors
+    /// As [`StateSealer::open`].
+    pub fn open_once(
+        &self,
+        state: &str,
+        binding: &StateBinding,
+    ) -> Result<(Map<String, Value>, StateUse), StateError> {
+        self.open_at(state, binding, SystemTime::now())
     }
 
     fn open_at(
@@ -272,7 +289,7 @@ impl StateSealer {
         state: &str,
         binding: &StateBinding,
         now: SystemTime,
-    ) -> Result<Map<String, Value>, StateError> {
+    ) -> Result<(Map<String, Value>, StateUse), StateError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(state)
             .map_err(|_| StateError::Malformed)?;
@@ -298,8 +315,21 @@ impl StateSealer {
         if seconds(now) >= sealed.exp {
             return Err(StateError::Expired);
         }
-        Ok(sealed.answers)
+        let used = StateUse {
+            id: nonce,
+            remaining: Duration::from_secs(sealed.exp - seconds(now)),
+        };
+        Ok((sealed.answers, used))
     }
+}
+
+/// The single-use identity of an opened state (see [`StateSealer::open_once`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateUse {
+    /// Unique to this state (its random nonce).
+    pub id: [u8; NONCE_LEN],
+    /// How long the state stays valid.
+    pub remaining: Duration,
 }
 
 fn seconds(t: SystemTime) -> u64 {

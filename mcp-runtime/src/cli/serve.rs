@@ -10,6 +10,7 @@ use crate::policy::{
     TransportKind, spawn_watchers, stdio_caller,
 };
 use crate::protocol::Server;
+use crate::store::SharedStore;
 use crate::transport::http::{HttpConfig, MetricsEndpoint, serve_http};
 use crate::transport::stdio::{StdioConfig, serve_stdio};
 use std::fmt;
@@ -90,7 +91,14 @@ where
             server
         }
     };
+    let store = match settings.store.as_deref().map(SharedStore::open).transpose() {
+        Ok(store) => store.map(Arc::new),
+        Err(e) => return Err(PolicyError::Unsupported(e.to_string())),
+    };
     let mut authorizer = PolicyAuthorizer::new(handle.clone());
+    if let Some(store) = &store {
+        authorizer = authorizer.with_store(store.clone());
+    }
     let target = match &args.decision_log {
         Some(text) => DecisionLogTarget::parse(text, Path::new("."))
             .map_err(|why| PolicyError::Unsupported(format!("--decision-log: {why}")))?,
@@ -102,7 +110,9 @@ where
     if let Some(log) = decision_log {
         authorizer = authorizer.with_decision_log(Arc::new(log));
     }
-    let server = server.with_authorizer(Arc::new(authorizer));
+    let server = server
+        .with_authorizer(Arc::new(authorizer))
+        .with_store(store.clone());
     let outcome = runtime.block_on(async move {
         let watchers = spawn_watchers(handle.clone());
         let notices = spawn_reload_notices(handle.clone(), server.notifier().clone());
@@ -111,6 +121,7 @@ where
             env = %settings.env,
             transport = transport.as_str(),
             policy = %path.display(),
+            store = store.as_ref().map_or("memory", |s| s.location()),
             "policy loaded"
         );
         let result = match stdio_user {
@@ -237,6 +248,7 @@ fn restart_only_changes(started: &EnvSettings, now: &EnvSettings) -> Vec<&'stati
     check("token_env", started.token_env != now.token_env);
     check("metrics", started.metrics != now.metrics);
     check("decision_log", started.decision_log != now.decision_log);
+    check("store", started.store != now.store);
     match (&started.auth, &now.auth) {
         (Some(a), Some(b)) => {
             check("auth.issuer", a.issuer != b.issuer);

@@ -7,8 +7,11 @@ use super::decision_log::DecisionLog;
 use super::engine::{CompiledRule, Decision, Engine, Outcome};
 use super::model::ListMode;
 use super::reload::PolicyHandle;
-use crate::authz::{Authorizer, CacheScope, CallInput, Denial, Primitive, Refusal, Target};
+use crate::authz::{
+    Authorizer, CacheScope, CallInput, Denial, PendingAuthorization, Primitive, Refusal, Target,
+};
 use crate::context::Caller;
+use crate::store::SharedStore;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,6 +21,7 @@ use std::time::Instant;
 pub struct PolicyAuthorizer {
     handle: Arc<PolicyHandle>,
     decision_log: Option<Arc<DecisionLog>>,
+    store: Option<Arc<SharedStore>>,
 }
 
 impl PolicyAuthorizer {
@@ -26,6 +30,7 @@ impl PolicyAuthorizer {
         Self {
             handle,
             decision_log: None,
+            store: None,
         }
     }
 
@@ -36,9 +41,90 @@ impl PolicyAuthorizer {
         self
     }
 
+    /// Counts rate limits in the shared `store` (for every replica) instead of in memory.
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<SharedStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// The handle (for reloads).
     pub fn handle(&self) -> &Arc<PolicyHandle> {
         &self.handle
+    }
+
+    /// When this decision started, if a decision log will want its latency.
+    pub(super) fn decision_log_started(&self) -> Option<Instant> {
+        self.decision_log.as_ref().map(|_| Instant::now())
+    }
+
+    /// Writes one decision line, when a decision log is open (`started` is then `Some`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn log(
+        &self,
+        engine: &Engine,
+        decision: &Decision<'_>,
+        what: (Primitive, &str),
+        verdict: Verdict,
+        rule: &str,
+        reason: &str,
+        started: Option<Instant>,
+    ) {
+        if let (Some(log), Some(started)) = (&self.decision_log, started) {
+            log.decision(
+                engine,
+                decision,
+                what,
+                verdict.as_str(),
+                rule,
+                reason,
+                started,
+            );
+        }
+    }
+
+    /// The decision on one call of `target` before its rate limit is counted, the same in
+    /// memory and with a shared store: a refusal is audited and logged here, a shadow rule
+    /// audits what it would deny, and an allowed call comes back with its rule to admit.
+    pub(super) fn decide_before_limit<'e>(
+        &self,
+        engine: &'e Engine,
+        item: Option<&'e CompiledRule>,
+        caller: &'e Caller,
+        target: &Target<'_>,
+        input: &CallInput<'_>,
+        started: Option<Instant>,
+    ) -> Result<(Decision<'e>, &'e CompiledRule), Refusal> {
+        let effective = engine.effective_scopes(caller);
+        let (decision, why) = engine.decide_call(caller, effective, item, input);
+        let what = (target.kind, target.name);
+        if let Some(strict) = decision.item.and_then(CompiledRule::shadow)
+            && decision.is_allowed()
+        {
+            let (would, why) = engine.decide_call(caller, effective, Some(strict), input);
+            if !would.is_allowed() {
+                let denial = denial_with(engine, &would, target, why);
+                audit::would_deny(engine, &would, what, &denial);
+            }
+        }
+        match (decision.outcome, decision.item) {
+            (Outcome::Allow, Some(t)) => Ok((decision, t)),
+            _ => {
+                let denial = denial_with(engine, &decision, target, why);
+                let (rule, reason) = (&denial.rule, &denial.reason);
+                audit::decision(engine, &decision, what, Verdict::Deny, rule, reason);
+                self.log(
+                    engine,
+                    &decision,
+                    what,
+                    Verdict::Deny,
+                    rule,
+                    reason,
+                    started,
+                );
+                Err(Refusal::Forbidden(Box::new(denial)))
+            }
+        }
     }
 }
 
@@ -80,7 +166,7 @@ fn denial_with(
 /// The compiled rule of `target`. An item the policy was compiled without (a prompt or
 /// resource outside the catalog) is decided by its declaration alone, held in `adhoc`; an
 /// unknown tool has no rule (deny by default).
-fn rule_of<'e>(
+pub(super) fn rule_of<'e>(
     engine: &'e Engine,
     target: &Target<'_>,
     adhoc: &'e mut Option<CompiledRule>,
@@ -114,58 +200,53 @@ impl Authorizer for PolicyAuthorizer {
         let engine = self.handle.snapshot();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
-        let effective = engine.effective_scopes(caller);
-        let (decision, why) = engine.decide_call(caller, effective, item, input);
+        let (decision, t) =
+            self.decide_before_limit(&engine, item, caller, target, input, started)?;
         let what = (target.kind, target.name);
-        if let Some(strict) = decision.item.and_then(CompiledRule::shadow)
-            && decision.is_allowed()
-        {
-            let (would, why) = engine.decide_call(caller, effective, Some(strict), input);
-            if !would.is_allowed() {
-                let denial = denial_with(&engine, &would, target, why);
-                audit::would_deny(&engine, &would, what, &denial);
-            }
-        }
-        let log = |verdict: Verdict, rule: &str, reason: &str| {
-            if let (Some(log), Some(started)) = (&self.decision_log, started) {
-                log.decision(
+        match engine.admit(caller, t) {
+            Ok(()) => {
+                let rule = engine.rule(&decision);
+                audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
+                self.log(
                     &engine,
                     &decision,
                     what,
-                    verdict.as_str(),
+                    Verdict::Allow,
+                    rule,
+                    "allowed",
+                    started,
+                );
+                Ok(())
+            }
+            Err((retry_after, rule)) => {
+                let reason = "rate limit exceeded";
+                audit::decision(&engine, &decision, what, Verdict::RateLimited, rule, reason);
+                self.log(
+                    &engine,
+                    &decision,
+                    what,
+                    Verdict::RateLimited,
                     rule,
                     reason,
                     started,
                 );
-            }
-        };
-        match (decision.outcome, decision.item) {
-            (Outcome::Allow, Some(t)) => match engine.admit(caller, t) {
-                Ok(()) => {
-                    let rule = engine.rule(&decision);
-                    audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
-                    log(Verdict::Allow, rule, "allowed");
-                    Ok(())
-                }
-                Err((retry_after, rule)) => {
-                    let reason = "rate limit exceeded";
-                    audit::decision(&engine, &decision, what, Verdict::RateLimited, rule, reason);
-                    log(Verdict::RateLimited, rule, reason);
-                    Err(Refusal::RateLimited {
-                        kind: target.kind,
-                        name: target.name.to_owned(),
-                        retry_after,
-                    })
-                }
-            },
-            _ => {
-                let denial = denial_with(&engine, &decision, target, why);
-                let (rule, reason) = (&denial.rule, &denial.reason);
-                audit::decision(&engine, &decision, what, Verdict::Deny, rule, reason);
-                log(Verdict::Deny, rule, reason);
-                Err(Refusal::Forbidden(Box::new(denial)))
+                Err(Refusal::RateLimited {
+                    kind: target.kind,
+                    name: target.name.to_owned(),
+                    retry_after,
+                })
             }
         }
+    }
+
+    fn authorize_shared<'a>(
+        &'a self,
+        caller: &'a Caller,
+        target: Target<'a>,
+        input: CallInput<'a>,
+    ) -> Option<PendingAuthorization<'a>> {
+        let store = self.store.as_deref()?;
+        Some(Box::pin(self.authorize_in(store, caller, target, input)))
     }
 
     fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {

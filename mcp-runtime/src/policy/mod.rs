@@ -76,6 +76,7 @@ mod reload;
 mod schema;
 mod scopes;
 mod settings;
+mod shared;
 mod valid;
 mod validate;
 mod values;

@@ -182,6 +182,9 @@ pub(crate) struct EnvSection {
     /// coverage lint of `check` expects it, and says when one becomes reachable).
     #[serde(default)]
     pub unreachable: Vec<Name>,
+    /// The shared store of rate limits, sessions and single-use records (`redis://…`;
+    /// absent = in memory, per process).
+    pub store: Option<Name>,
     /// Per-environment tool rules (`[env.*]` only).
     #[serde(default)]
     pub tools: BTreeMap<Name, Rule>,

@@ -38,6 +38,8 @@ pub struct EnvSettings {
     pub metrics: Option<MetricsSettings>,
     /// Where decision lines go.
     pub decision_log: DecisionLogTarget,
+    /// The shared store (`store = "redis://…"`); `None`: in memory, per process.
+    pub store: Option<String>,
     /// Variables that are referenced without a default but not set. `serve` refuses to start
     /// with any; `check` reports them as warnings.
     pub unresolved: Vec<Diagnostic>,
@@ -162,6 +164,13 @@ pub(super) fn resolve(
     };
     let metrics = metrics(source, layers, &mut expand, bind, &mut errors);
     let principal = layers.iter().rev().find_map(|(_, s)| s.principal.as_ref());
+    let store_template = last(&|s| s.store.as_ref());
+    let store = store_template.as_ref().and_then(&mut expand);
+    if let (Some(url), Some(t)) = (&store, &store_template)
+        && let Err(why) = crate::store::SharedStore::open(url)
+    {
+        errors.push(source.diag(t.span.clone(), format!("`store`: {why}")));
+    }
     let token_env = layers.iter().rev().find_map(|(_, s)| s.token_env.as_ref());
     let auth = match (has_auth, issuer, issuer_template.is_some()) {
         (true, Some(issuer), _) => Some(TokenValidation {
@@ -254,6 +263,7 @@ pub(super) fn resolve(
             .rev()
             .find_map(|(_, s)| s.decision_log.clone())
             .unwrap_or_default(),
+        store,
         unresolved,
     })
 }

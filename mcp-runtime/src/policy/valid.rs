@@ -91,6 +91,8 @@ pub(crate) struct Layer {
     pub(crate) metrics: Option<Metrics>,
     /// `decision_log`.
     pub(crate) decision_log: Option<super::DecisionLogTarget>,
+    /// `store`.
+    pub(crate) store: Option<Template>,
     /// Per-environment rules.
     pub(crate) rules: Vec<(RuleKey, Rule)>,
 }

@@ -456,6 +456,7 @@ impl<'a> Validator<'a> {
                     .map_err(|why| self.error(v.span(), why, None))
                     .ok()
             }),
+            store: env.store.as_ref().and_then(|v| self.template(v)),
             rules,
         }
     }

@@ -278,6 +278,7 @@ impl ServerBuilder {
             ownership: self.ownership,
             notifier: self.notifier,
             approvals: Arc::default(),
+            store: None,
         }))
     }
 }

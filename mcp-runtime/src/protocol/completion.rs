@@ -18,7 +18,7 @@ impl Server {
 
     /// `completion/complete`: suggestions for a prompt argument (`ref/prompt`) or a
     /// template variable (`ref/resource`), at most 100, from the registered completer.
-    pub(super) fn complete(
+    pub(super) async fn complete(
         &self,
         params: &Map<String, Value>,
         scope: &RequestScope,
@@ -52,7 +52,7 @@ impl Server {
                         .prompts
                         .get(name)
                         .ok_or_else(|| unknown("prompt", name))?;
-                    self.authorize(scope, &Target::prompt(prompt))?;
+                    self.authorize(scope, &Target::prompt(prompt)).await?;
                     if !prompt.arguments().iter().any(|a| a.name == arg_name) {
                         return Err(McpError::invalid_params(format!(
                             "prompt {name} has no argument `{arg_name}`"
@@ -71,7 +71,7 @@ impl Server {
                             data: Some(json!({ "uri": uri })),
                         }
                     })?;
-                    self.authorize(scope, &Target::template(template))?;
+                    self.authorize(scope, &Target::template(template)).await?;
                     if !template.template().variables().any(|v| v == arg_name) {
                         return Err(McpError::invalid_params(format!(
                             "resource template {uri} has no variable `{arg_name}`"

@@ -321,7 +321,7 @@ impl Server {
                 .await
             }
             Some(Method::ResourcesSubscribe) if !self.inner.resources.is_empty() => {
-                self.subscribe(&request, scope)
+                self.subscribe(&request, scope).await
             }
             Some(Method::ResourcesUnsubscribe) if !self.inner.resources.is_empty() => {
                 self.unsubscribe(&request, scope)
@@ -369,7 +369,7 @@ impl Server {
                     .await
             }
             Some(Method::CompletionComplete) if self.has_completions() => {
-                self.complete(&request.params, scope)
+                self.complete(&request.params, scope).await
             }
             _ => Err(McpError::MethodNotFound(request.method)),
         }

@@ -6,7 +6,7 @@ use super::Object;
 use super::approval;
 use super::era::Era;
 use super::server::{RequestScope, Server};
-use crate::asking::{Asker, Rounds, StateBinding, StateError, canonical_arguments};
+use crate::asking::{Asker, Rounds, StateBinding, StateError, StateUse, canonical_arguments};
 use crate::context::Caller;
 use crate::error::McpError;
 use serde_json::{Map, Value, json};
@@ -86,7 +86,7 @@ impl Server {
     /// Prepares how a call asks its client. In the modern era this reads `inputResponses`
     /// and `requestState` from `params` and checks them: either malformed, or a state that
     /// is tampered, expired or issued for another caller or request, is `-32602`.
-    pub(super) fn asking(
+    pub(super) async fn asking(
         &self,
         era: Era,
         scope: &RequestScope,
@@ -136,11 +136,12 @@ impl Server {
             None | Some(Value::Null) => (Map::new(), false),
             Some(Value::String(state)) => {
                 let ready = binding.resolve();
-                let answers = self
+                let (answers, used) = self
                     .inner
                     .sealer
-                    .open(state, &ready)
+                    .open_once(state, &ready)
                     .map_err(refused_state)?;
+                self.use_state_once(used).await?;
                 binding = Binding::Ready(ready);
                 (answers, true)
             }
@@ -160,6 +161,24 @@ impl Server {
             url_required: None,
             approval,
         })
+    }
+
+    /// With a shared store, records that the state `used` was answered, once for every
+    /// replica (`SET NX` for the state's remaining lifetime); a second use is refused. A
+    /// store that cannot be reached lets the call go on (the state is still bound to its
+    /// caller, request and arguments, and expires).
+    async fn use_state_once(&self, used: StateUse) -> Result<(), McpError> {
+        let Some(store) = &self.inner.store else {
+            return Ok(());
+        };
+        match store.use_once("state", &used.id, used.remaining).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(refused_state(StateError::Replayed)),
+            Err(error) => {
+                tracing::warn!(%error, "requestState accepted without its single-use record: the shared store is unavailable");
+                Ok(())
+            }
+        }
     }
 
     /// After the handler returned: the input-required result, if it asked for input that
@@ -209,6 +228,7 @@ fn refused_state(error: StateError) -> McpError {
         StateError::Tampered => "tampered",
         StateError::Foreign(_) => "foreign",
         StateError::Expired => "expired",
+        StateError::Replayed => "replayed",
     };
     McpError::InvalidParams {
         message: format!("Invalid requestState: {error}"),

@@ -44,7 +44,7 @@ impl Server {
             .prompts
             .get(&name)
             .ok_or_else(|| unknown("prompt", &name))?;
-        self.authorize(scope, &Target::prompt(prompt))?;
+        self.authorize(scope, &Target::prompt(prompt)).await?;
         let arguments: PromptArguments = match params.remove("arguments") {
             None | Some(Value::Null) => PromptArguments::new(),
             Some(Value::Object(a)) => a
@@ -72,7 +72,9 @@ impl Server {
             method: "prompts/get",
             name: &name,
         };
-        let asking = self.asking(era, scope, &params, client_capabilities, target, &bound)?;
+        let asking = self
+            .asking(era, scope, &params, client_capabilities, target, &bound)
+            .await?;
         let ctx = self.context(&id, scope, &name, log_level, asking.asker());
         let outcome = AssertUnwindSafe(prompt.get(ctx, arguments))
             .catch_unwind()

@@ -70,6 +70,7 @@ impl Server {
             method: "resources/read",
             name: uri,
         };
+        let no_arguments = Map::new();
         let asking = |scope| {
             self.asking(
                 era,
@@ -77,12 +78,12 @@ impl Server {
                 &request.params,
                 client_capabilities,
                 target,
-                &Map::new(),
+                &no_arguments,
             )
         };
         let (read, asking) = if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, &Target::resource(resource))?;
-            let asking = asking(scope)?;
+            self.authorize(scope, &Target::resource(resource)).await?;
+            let asking = asking(scope).await?;
             let ctx = self.context(
                 &request.id,
                 scope,
@@ -92,8 +93,8 @@ impl Server {
             );
             (resource.read(ctx), asking)
         } else if let Some((template, vars)) = resources.find_template(uri) {
-            self.authorize(scope, &Target::template(template))?;
-            let asking = asking(scope)?;
+            self.authorize(scope, &Target::template(template)).await?;
+            let asking = asking(scope).await?;
             let ctx = self.context(
                 &request.id,
                 scope,

@@ -12,6 +12,7 @@ use crate::context::{Caller, Extensions, LogLevel, Outbound, ToolContext};
 use crate::error::McpError;
 use crate::jsonrpc::RequestId;
 use crate::registry::{Access, PromptRegistry, ResourceRegistry, ToolRegistry};
+use crate::store::SharedStore;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub struct Server {
 }
 
 /// Everything a server holds, shared by its clones.
+#[derive(Clone)]
 pub(super) struct Inner {
     pub(super) info: Implementation,
     pub(super) instructions: Option<String>,
@@ -47,6 +49,8 @@ pub(super) struct Inner {
     pub(super) notifier: Notifier,
     /// Approval states already used (2026-07-28).
     pub(super) approvals: Arc<super::approval::Ledger>,
+    /// The store shared by every replica (`None`: everything in this process).
+    pub(super) store: Option<Arc<SharedStore>>,
 }
 
 impl fmt::Debug for Server {
@@ -186,46 +190,33 @@ impl Server {
     /// policy chosen at start-up.
     #[must_use]
     pub fn with_authorizer(&self, authorizer: Arc<dyn Authorizer>) -> Server {
-        let inner = &self.inner;
-        Server::new(Inner {
-            info: inner.info.clone(),
-            instructions: inner.instructions.clone(),
-            tools: inner.tools.clone(),
-            resources: inner.resources.clone(),
-            prompts: inner.prompts.clone(),
-            authorizer,
-            extensions: inner.extensions.clone(),
-            page_size: inner.page_size,
-            list_ttl_ms: inner.list_ttl_ms,
-            sealer: inner.sealer.clone(),
-            ask_timeout: inner.ask_timeout,
-            ownership: inner.ownership.clone(),
-            notifier: inner.notifier.clone(),
-            approvals: inner.approvals.clone(),
-        })
+        self.rebuilt(|inner| inner.authorizer = authorizer)
+    }
+
+    /// The same server keeping what replicas share (legacy sessions, single-use records of
+    /// `requestState`) in `store`.
+    #[must_use]
+    pub fn with_store(&self, store: Option<Arc<SharedStore>>) -> Server {
+        self.rebuilt(|inner| inner.store = store)
+    }
+
+    /// The shared store, if the deployment has one.
+    pub fn store(&self) -> Option<&Arc<SharedStore>> {
+        self.inner.store.as_ref()
+    }
+
+    /// A copy of this server's parts with `change` applied (tools and state stay shared).
+    fn rebuilt(&self, change: impl FnOnce(&mut Inner)) -> Server {
+        let mut inner = Inner::clone(&self.inner);
+        change(&mut inner);
+        Server::new(inner)
     }
 
     /// The same server with `requestState` sealed under `key` (32 bytes) instead of the key
     /// it was built with, e.g. a key read from the deployment's configuration.
     #[must_use]
     pub fn with_request_state_key(&self, key: [u8; 32]) -> Server {
-        let inner = &self.inner;
-        Server::new(Inner {
-            info: inner.info.clone(),
-            instructions: inner.instructions.clone(),
-            tools: inner.tools.clone(),
-            resources: inner.resources.clone(),
-            prompts: inner.prompts.clone(),
-            authorizer: inner.authorizer.clone(),
-            extensions: inner.extensions.clone(),
-            page_size: inner.page_size,
-            list_ttl_ms: inner.list_ttl_ms,
-            sealer: Arc::new(StateSealer::new(key, inner.sealer.ttl())),
-            ask_timeout: inner.ask_timeout,
-            ownership: inner.ownership.clone(),
-            notifier: inner.notifier.clone(),
-            approvals: inner.approvals.clone(),
-        })
+        self.rebuilt(|inner| inner.sealer = Arc::new(StateSealer::new(key, inner.sealer.ttl())))
     }
 
     /// The handle that publishes changes (updated resources, changed lists) to this server's
@@ -239,14 +230,23 @@ impl Server {
         &self.inner.authorizer
     }
 
-    /// Asks the authorizer whether this request's caller may use `target`.
-    pub(super) fn authorize(
+    /// Asks the authorizer whether this request's caller may use `target` (waiting for the
+    /// shared store when a limit is held there).
+    pub(super) async fn authorize(
         &self,
         scope: &RequestScope,
         target: &Target<'_>,
     ) -> Result<(), McpError> {
         let started = std::time::Instant::now();
-        let decided = self.inner.authorizer.authorize(&scope.caller, target);
+        let authorizer = &self.inner.authorizer;
+        let decided = match authorizer.authorize_shared(
+            &scope.caller,
+            *target,
+            crate::authz::CallInput::NONE,
+        ) {
+            Some(pending) => pending.await,
+            None => authorizer.authorize(&scope.caller, target),
+        };
         crate::metrics::global().decision_latency(target.kind.as_str(), started.elapsed());
         Ok(decided?)
     }

@@ -202,7 +202,7 @@ impl Server {
 
     /// Legacy `resources/subscribe`: a resource the caller may read (the same check as
     /// `resources/read`), followed by this session until it unsubscribes or ends.
-    pub(super) fn subscribe(
+    pub(super) async fn subscribe(
         &self,
         request: &Request,
         scope: &RequestScope,
@@ -210,9 +210,9 @@ impl Server {
         let uri = uri_param(request)?;
         let resources = &self.inner.resources;
         if let Some(resource) = resources.get(uri) {
-            self.authorize(scope, &Target::resource(resource))?;
+            self.authorize(scope, &Target::resource(resource)).await?;
         } else if let Some((template, _)) = resources.find_template(uri) {
-            self.authorize(scope, &Target::template(template))?;
+            self.authorize(scope, &Target::template(template)).await?;
         } else {
             return Err(McpError::ResourceNotFound {
                 uri: uri.to_owned(),

@@ -83,8 +83,9 @@ impl Server {
             method: "tools/call",
             name: &name,
         };
-        let mut asking =
-            self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
+        let mut asking = self
+            .asking(era, scope, &params, client_capabilities, target, &arguments)
+            .await?;
         let approved = match self
             .approval_gate(scope, tool, &arguments, &mut asking, era)
             .await?
@@ -161,7 +162,10 @@ impl Server {
                 .map(|r| r.as_ref().map_err(String::as_str)),
         };
         let started = std::time::Instant::now();
-        let decided = authorizer.authorize_call(&scope.caller, &target, &input);
+        let decided = match authorizer.authorize_shared(&scope.caller, target, input) {
+            Some(pending) => pending.await,
+            None => authorizer.authorize_call(&scope.caller, &target, &input),
+        };
         crate::metrics::global().decision_latency(target.kind.as_str(), started.elapsed());
         Ok(decided?)
     }

@@ -97,6 +97,7 @@ mod refusal;
 mod reply;
 mod server;
 mod session;
+mod session_shared;
 mod stream;
 #[cfg(feature = "otel")]
 mod trace_context;

@@ -157,7 +157,8 @@ async fn post_legacy(
     }
     let session = app
         .sessions
-        .for_request(headers, &caller, app.validator.is_some())?;
+        .for_request(headers, &caller, app.validator.is_some())
+        .await?;
     let connection = session.connection.clone();
     let (tx, rx) = mpsc::unbounded_channel();
     if body.is_array() {
@@ -168,7 +169,11 @@ async fn post_legacy(
     }
     let request = match classify(body)? {
         Incoming::Notification(n) => {
+            let was_initialized = connection.is_initialized();
             app.server.handle_notification(Some(&connection), &n);
+            if !was_initialized && connection.is_initialized() {
+                app.sessions.publish(&session).await;
+            }
             return Ok(reply::accepted());
         }
         Incoming::Response(r) => {
@@ -226,6 +231,7 @@ async fn initialize(
     let id = request.id.clone();
     Ok(match app.server.dispatch_request(request, &scope).await {
         Some(Ok(result)) => {
+            app.sessions.publish(&session).await;
             tracing::info!(
                 session = session.connection.id(),
                 open = app.sessions.len(),

@@ -93,6 +93,9 @@ pub(crate) enum Refusal {
     SessionNotOwned,
     /// The session table is full: `503` with `Retry-After`.
     TooManySessions,
+    /// The session is not known here and the shared store that knows every replica's
+    /// sessions cannot be asked: `503` with `Retry-After`.
+    SessionStoreUnavailable,
     /// GET or DELETE from a stateless client: `405` with `Allow: POST`.
     MethodNotAllowed(Method),
     /// A GET stream for a client that does not accept `text/event-stream`: `406`.
@@ -199,11 +202,15 @@ impl IntoResponse for Refusal {
                 "Forbidden: this session belongs to another caller (issuer, subject or client)"
                     .to_owned(),
             ),
-            Self::TooManySessions => {
+            Self::TooManySessions | Self::SessionStoreUnavailable => {
+                let why = match self {
+                    Self::TooManySessions => "too many open sessions",
+                    _ => "the shared session store cannot be reached",
+                };
                 let mut response = refuse(
                     S::SERVICE_UNAVAILABLE,
                     codes::INTERNAL_ERROR,
-                    "Service Unavailable: too many open sessions; retry later".to_owned(),
+                    format!("Service Unavailable: {why}; retry later"),
                 );
                 response.headers_mut().insert(
                     header::RETRY_AFTER,

@@ -63,7 +63,9 @@ pub(crate) fn error(id: Option<&RequestId>, error: &McpError, hint: &ChallengeHi
     {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
-    if let McpError::RateLimited { retry_after, .. } = error {
+    if let McpError::RateLimited { retry_after, .. } | McpError::Unavailable { retry_after, .. } =
+        error
+    {
         response.headers_mut().insert(
             header::RETRY_AFTER,
             HeaderValue::from(retry_after.as_secs().max(1)),

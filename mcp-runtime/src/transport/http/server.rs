@@ -107,7 +107,8 @@ pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<
         )),
         max_token_bytes: config.max_token_bytes,
         keys_retry_after: config.jwks.min_refresh_interval,
-        sessions: Sessions::new(config.max_sessions, config.session_idle_timeout),
+        sessions: Sessions::new(config.max_sessions, config.session_idle_timeout)
+            .shared(server.store().cloned()),
         allowed_hosts: config.allowed_hosts.clone(),
         allowed_origins: config.allowed_origins.clone(),
         shutdown: CancellationToken::new(),

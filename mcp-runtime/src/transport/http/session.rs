@@ -10,6 +10,7 @@ use super::headers;
 use super::refusal::Refusal;
 use crate::context::Caller;
 use crate::protocol::{Connection, Transport};
+use crate::store::SharedStore;
 use axum::http::HeaderMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// Who a session belongs to: the identity of the token that created it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Owner {
     issuer: Option<String>,
     subject: String,
@@ -106,7 +107,9 @@ impl Session {
 pub(crate) struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
     max: usize,
-    idle_timeout: Duration,
+    pub(super) idle_timeout: Duration,
+    /// Where every replica finds the sessions (`None`: this process only).
+    pub(super) shared: Option<Arc<SharedStore>>,
 }
 
 /// The table is full of active sessions.
@@ -119,6 +122,7 @@ impl Sessions {
             map: Mutex::new(HashMap::new()),
             max: max.max(1),
             idle_timeout,
+            shared: None,
         }
     }
 
@@ -128,15 +132,27 @@ impl Sessions {
 
     /// Mints a session for `owner` with a fresh random id.
     pub(crate) fn create(&self, owner: Option<Owner>) -> Result<Arc<Session>, Full> {
+        self.insert(new_session_id(), owner, Connection::over(Transport::Http))
+    }
+
+    /// Holds session `id` here, with `connection`'s state.
+    pub(super) fn insert(
+        &self,
+        id: String,
+        owner: Option<Owner>,
+        connection: Connection,
+    ) -> Result<Arc<Session>, Full> {
         self.expire_idle();
         let mut map = self.lock();
+        if let Some(existing) = map.get(&id) {
+            return Ok(existing.clone());
+        }
         if map.len() >= self.max {
             return Err(Full);
         }
-        let id = new_session_id();
         let session = Arc::new(Session {
             id: id.clone(),
-            connection: Arc::new(Connection::over(Transport::Http)),
+            connection: Arc::new(connection),
             owner,
             last_seen: Mutex::new(Instant::now()),
             closed: CancellationToken::new(),
@@ -156,8 +172,9 @@ impl Sessions {
 
     /// The session a legacy request names in `Mcp-Session-Id`, or why it may not use one.
     /// With authentication on (`authenticated`), the caller must be the session's owner: the
-    /// same issuer, subject and client.
-    pub(crate) fn for_request(
+    /// same issuer, subject and client. With a shared store, a session another replica
+    /// created is found there, and one ended elsewhere ends here too.
+    pub(crate) async fn for_request(
         &self,
         headers: &HeaderMap,
         caller: &Caller,
@@ -172,7 +189,10 @@ impl Sessions {
             }
             Err(()) => return Err(Refusal::InvalidSessionId),
         };
-        let session = self.get(id).ok_or(Refusal::UnknownSession)?;
+        let session = match self.get(id) {
+            Some(session) => self.still_shared(session).await?,
+            None => self.adopt(id).await?,
+        };
         if authenticated && session.owner.as_ref() != Some(&Owner::of(caller)) {
             tracing::warn!(
                 session = session.connection.id(),
@@ -277,20 +297,21 @@ mod tests {
         )
     }
 
-    #[test]
-    fn sessions_are_bound_to_issuer_subject_and_client() {
+    #[tokio::test]
+    async fn sessions_are_bound_to_issuer_subject_and_client() {
         let sessions = Sessions::new(10, Duration::from_secs(3600));
         let creator = token_caller("https://a", "alice", Some("app"), None);
         let session = sessions.create(Some(Owner::of(&creator))).unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(headers::SESSION_ID, session.id.parse().unwrap());
-        let outcome = |caller: &Caller| {
+        let outcome = async |caller: &Caller| {
             sessions
                 .for_request(&headers, caller, true)
+                .await
                 .map(|_| ())
                 .map_err(|r| format!("{r:?}"))
         };
-        assert_eq!(outcome(&creator), Ok(()));
+        assert_eq!(outcome(&creator).await, Ok(()));
         for other in [
             token_caller("https://b", "alice", Some("app"), None),
             token_caller("https://a", "bob", Some("app"), None),
@@ -299,7 +320,7 @@ mod tests {
             token_caller("https://a", "alice", None, None),
         ] {
             assert_eq!(
-                outcome(&other),
+                outcome(&other).await,
                 Err("SessionNotOwned".to_owned()),
                 "{other:?}"
             );

@@ -48,7 +48,8 @@ pub(super) async fn get_mcp(
     headers::check_legacy_version(&headers)?;
     let session = app
         .sessions
-        .for_request(&headers, &caller, app.validator.is_some())?;
+        .for_request(&headers, &caller, app.validator.is_some())
+        .await?;
     let accepts_sse = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -95,7 +96,8 @@ pub(super) async fn delete_mcp(
     require_session(&headers, Method::DELETE)?;
     let session = app
         .sessions
-        .for_request(&headers, &caller, app.validator.is_some())?;
-    app.sessions.remove(&session.id);
+        .for_request(&headers, &caller, app.validator.is_some())
+        .await?;
+    app.sessions.end_everywhere(&session.id).await;
     Ok(StatusCode::OK.into_response())
 }
