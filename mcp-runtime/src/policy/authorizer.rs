@@ -58,9 +58,10 @@ impl PolicyAuthorizer {
         self.decision_log.as_ref().map(|_| Instant::now())
     }
 
-    /// Writes one decision line, when a decision log is open (`started` is then `Some`).
+    /// Records one decision: the audit event, and the decision line when a decision log is
+    /// open (`started` is then `Some`).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn log(
+    pub(super) fn record(
         &self,
         engine: &Engine,
         decision: &Decision<'_>,
@@ -70,6 +71,7 @@ impl PolicyAuthorizer {
         reason: &str,
         started: Option<Instant>,
     ) {
+        audit::decision(engine, decision, what, verdict, rule, reason);
         if let (Some(log), Some(started)) = (&self.decision_log, started) {
             log.decision(
                 engine,
@@ -112,8 +114,7 @@ impl PolicyAuthorizer {
             _ => {
                 let denial = denial_with(engine, &decision, target, why);
                 let (rule, reason) = (&denial.rule, &denial.reason);
-                audit::decision(engine, &decision, what, Verdict::Deny, rule, reason);
-                self.log(
+                self.record(
                     engine,
                     &decision,
                     what,
@@ -196,7 +197,7 @@ impl Authorizer for PolicyAuthorizer {
         target: &Target<'_>,
         input: &CallInput<'_>,
     ) -> Result<(), Refusal> {
-        let started = self.decision_log.as_ref().map(|_| Instant::now());
+        let started = self.decision_log_started();
         let engine = self.handle.snapshot();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
@@ -206,8 +207,7 @@ impl Authorizer for PolicyAuthorizer {
         match engine.admit(caller, t) {
             Ok(()) => {
                 let rule = engine.rule(&decision);
-                audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
-                self.log(
+                self.record(
                     &engine,
                     &decision,
                     what,
@@ -220,8 +220,7 @@ impl Authorizer for PolicyAuthorizer {
             }
             Err((retry_after, rule)) => {
                 let reason = "rate limit exceeded";
-                audit::decision(&engine, &decision, what, Verdict::RateLimited, rule, reason);
-                self.log(
+                self.record(
                     &engine,
                     &decision,
                     what,

@@ -4,7 +4,7 @@
 //! minute across every replica and keeps counting through policy reloads. A store that cannot
 //! be reached refuses limited calls (fail closed) and leaves every other call alone.
 
-use super::audit::{self, Verdict};
+use super::audit::Verdict;
 use super::authorizer::{PolicyAuthorizer, rule_of};
 use crate::authz::{CallInput, Refusal, Target};
 use crate::context::Caller;
@@ -32,8 +32,7 @@ impl PolicyAuthorizer {
         let what = (target.kind, target.name);
         let Some((limit, limit_rule)) = rule.rate_limit() else {
             let rule = engine.rule(&decision);
-            audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
-            self.log(
+            self.record(
                 &engine,
                 &decision,
                 what,
@@ -62,8 +61,7 @@ impl PolicyAuthorizer {
         match counted {
             Ok(Ok(())) => {
                 let rule = engine.rule(&decision);
-                audit::decision(&engine, &decision, what, Verdict::Allow, rule, "allowed");
-                self.log(
+                self.record(
                     &engine,
                     &decision,
                     what,
@@ -76,15 +74,7 @@ impl PolicyAuthorizer {
             }
             Ok(Err(retry_after)) => {
                 let reason = "rate limit exceeded";
-                audit::decision(
-                    &engine,
-                    &decision,
-                    what,
-                    Verdict::RateLimited,
-                    limit_rule,
-                    reason,
-                );
-                self.log(
+                self.record(
                     &engine,
                     &decision,
                     what,
@@ -102,15 +92,7 @@ impl PolicyAuthorizer {
             Err(error) => {
                 tracing::warn!(store = store.location(), %error, "refusing a rate-limited call: the shared store is unavailable");
                 let reason = "the shared store holding the rate limit is unavailable (fail closed)";
-                audit::decision(
-                    &engine,
-                    &decision,
-                    what,
-                    Verdict::RateLimited,
-                    limit_rule,
-                    reason,
-                );
-                self.log(
+                self.record(
                     &engine,
                     &decision,
                     what,
