@@ -126,7 +126,24 @@ async fn http_decisions_are_logged_as_json_lines_configured_in_the_policy() {
     assert_eq!(allow["rule"], "declared:get_order_status", "{allow}");
     assert!(allow["latency_us"].is_u64(), "{allow}");
 
+    assert_eq!(
+        input["arguments"]["names"],
+        json!(["order_id"]),
+        "arguments by name only: {allow}"
+    );
     assert_eq!(deny["input"]["name"], "cancel_order", "{deny}");
+    assert_eq!(
+        deny["input"]["arguments"]["names"],
+        json!(["order_id", "reason"]),
+        "{deny}"
+    );
+    let digest = deny["input"]["arguments"]["sha256"].as_str().unwrap();
+    assert_eq!(digest.len(), 64, "{deny}");
+    assert_ne!(
+        digest,
+        input["arguments"]["sha256"].as_str().unwrap(),
+        "other arguments, another digest"
+    );
     assert_eq!(deny["result"], "deny", "{deny}");
     assert_eq!(deny["rule"], "declared:cancel_order", "{deny}");
     assert_eq!(deny["reason"], "missing scope(s) orders:write", "{deny}");

@@ -100,6 +100,37 @@ pub struct LoggedInput {
     pub kind: &'static str,
     /// The tool or prompt name, resource URI or URI template.
     pub name: String,
+    /// A tool call's arguments, by name and digest (never their values); absent for other
+    /// decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<LoggedArguments>,
+}
+
+/// A call's arguments as a decision line names them: which were given, and a digest that
+/// tells two calls with the same arguments apart from others without holding any value.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoggedArguments {
+    /// The argument names, sorted.
+    pub names: Vec<String>,
+    /// SHA-256 of the arguments in canonical JSON (keys sorted), in lowercase hex.
+    pub sha256: String,
+}
+
+impl LoggedArguments {
+    /// The names and digest of `arguments`; `None` unless it is an object.
+    pub fn of(arguments: &serde_json::Value) -> Option<Self> {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write;
+        let object = arguments.as_object()?;
+        let mut names: Vec<String> = object.keys().cloned().collect();
+        names.sort();
+        let digest = Sha256::digest(crate::asking::canonical_arguments(object));
+        let mut sha256 = String::with_capacity(64);
+        for byte in digest {
+            let _ = write!(sha256, "{byte:02x}");
+        }
+        Some(Self { names, sha256 })
+    }
 }
 
 /// One decision, as the dispatch path hands it to the writer.
@@ -237,6 +268,7 @@ impl DecisionLog {
         engine: &Engine,
         decision: &Decision<'_>,
         (kind, name): (Primitive, &str),
+        arguments: &serde_json::Value,
         result: &'static str,
         rule: &str,
         reason: &str,
@@ -270,6 +302,7 @@ impl DecisionLog {
                 environment: engine.env().to_owned(),
                 kind: kind.as_str(),
                 name: name.to_owned(),
+                arguments: LoggedArguments::of(arguments),
             },
             result,
             rule: rule.to_owned(),
@@ -340,6 +373,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn arguments_are_named_and_digested_never_shown() {
+        let a =
+            LoggedArguments::of(&serde_json::json!({"reason": "x", "order_id": "TN-1"})).unwrap();
+        let b =
+            LoggedArguments::of(&serde_json::json!({"order_id": "TN-1", "reason": "x"})).unwrap();
+        let c =
+            LoggedArguments::of(&serde_json::json!({"order_id": "TN-2", "reason": "x"})).unwrap();
+        assert_eq!(a.names, ["order_id", "reason"]);
+        assert_eq!(a.sha256, b.sha256, "key order does not change the digest");
+        assert_ne!(a.sha256, c.sha256, "another value does");
+        assert_eq!(a.sha256.len(), 64);
+        assert!(LoggedArguments::of(&serde_json::Value::Null).is_none());
+    }
+
     fn record(name: &str) -> Record {
         Record {
             time: SystemTime::UNIX_EPOCH + Duration::from_micros(1_780_000_000_123_456),
@@ -357,6 +405,9 @@ mod tests {
                 environment: "prod".into(),
                 kind: "tool",
                 name: name.into(),
+                arguments: LoggedArguments::of(
+                    &serde_json::json!({"order_id": "TN-1", "reason": "x"}),
+                ),
             },
             result: "deny",
             rule: "declared:cancel_order".into(),

@@ -84,7 +84,8 @@ mod values;
 pub(crate) use approval::{ApprovalOutcome, record as audit_approval};
 pub use authorizer::{PolicyAuthorizer, denial, denial_of};
 pub use decision_log::{
-    DECISION_LOG_VERSION, DecisionLog, DecisionLogTarget, LoggedInput, LoggedPrincipal, Record,
+    DECISION_LOG_VERSION, DecisionLog, DecisionLogTarget, LoggedArguments, LoggedInput,
+    LoggedPrincipal, Record,
 };
 pub use diagnostic::{Diagnostic, PolicyError, Source};
 pub use engine::{CompiledRule, Decision, Engine, EnvSettings, Outcome, ScopeSet};
