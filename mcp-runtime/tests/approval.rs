@@ -3,16 +3,16 @@
 //! dismissed, no capability, forged and replayed approvals; the handler runs only when the
 //! user approved, and every outcome is audited.
 
+mod stdio_pipe;
+
 use mcp_runtime::asking::{Elicitation, Elicited};
 use mcp_runtime::policy::{Policy, PolicyAuthorizer, PolicyHandle, Source};
-use mcp_runtime::transport::stdio::{StdioConfig, serve};
 use mcp_runtime::{CallToolResult, Caller, Content, Server, Tool};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use stdio_pipe::Pipe;
 
 /// The `inputRequests` key of the runtime's approval question.
 const KEY: &str = "io.mcp-runtime/approval";
@@ -136,53 +136,7 @@ fn fixture() -> Fixture {
     }
 }
 
-struct Pipe {
-    write: DuplexStream,
-    read: tokio::io::Lines<BufReader<DuplexStream>>,
-}
-
 impl Pipe {
-    fn start(server: Server, subject: &str) -> Self {
-        let caller = Caller::local(subject, ["orders:write"]);
-        let (client_w, server_r) = tokio::io::duplex(1 << 16);
-        let (server_w, client_r) = tokio::io::duplex(1 << 16);
-        tokio::spawn(serve(
-            server,
-            caller,
-            StdioConfig::default(),
-            BufReader::new(server_r),
-            server_w,
-        ));
-        Self {
-            write: client_w,
-            read: BufReader::new(client_r).lines(),
-        }
-    }
-
-    async fn send(&mut self, v: Value) {
-        let mut b = serde_json::to_vec(&v).unwrap();
-        b.push(b'\n');
-        self.write.write_all(&b).await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.read.next_line())
-            .await
-            .expect("timely")
-            .unwrap()
-            .expect("open");
-        serde_json::from_str(&line).unwrap()
-    }
-
-    async fn init(&mut self, capabilities: Value) {
-        self.send(json!({"jsonrpc":"2.0","id":0,"method":"initialize",
-            "params":{"protocolVersion":"2025-11-25","capabilities":capabilities}}))
-            .await;
-        assert_eq!(self.recv().await["id"], 0);
-        self.send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
-            .await;
-    }
-
     async fn call(&mut self, id: i64, params: Value) -> Value {
         self.send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":params}))
             .await;
@@ -230,7 +184,7 @@ fn text(r: &Value) -> &str {
 #[tokio::test]
 async fn legacy_approval_accepted_runs_the_handler_once_approved() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "leg-accept");
+    let mut p = Pipe::start(f.server, Caller::local("leg-accept", ["orders:write"]));
     p.init(elicit()).await;
     let r = p
         .legacy_cancel(1, json!({"action":"accept","content":{"approve":true}}))
@@ -252,7 +206,7 @@ async fn legacy_approval_accepted_runs_the_handler_once_approved() {
 #[tokio::test]
 async fn legacy_declined_or_dismissed_approval_does_nothing() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "leg-decline");
+    let mut p = Pipe::start(f.server, Caller::local("leg-decline", ["orders:write"]));
     p.init(elicit()).await;
     for (id, answer) in [
         (1, json!({"action":"decline"})),
@@ -279,7 +233,7 @@ async fn legacy_declined_or_dismissed_approval_does_nothing() {
 #[tokio::test]
 async fn legacy_client_without_elicitation_is_refused() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "leg-nocap");
+    let mut p = Pipe::start(f.server, Caller::local("leg-nocap", ["orders:write"]));
     p.init(json!({"sampling": {}})).await;
     let r = p.call(1, json!({"name":"cancel"})).await;
     assert_eq!(r["error"]["code"], -32021, "{r}");
@@ -330,7 +284,7 @@ fn answer(state: &str, arguments: Value, answer: Value) -> Value {
 #[tokio::test]
 async fn modern_approval_accepted_runs_once_and_its_state_cannot_be_replayed() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "mod-accept");
+    let mut p = Pipe::start(f.server, Caller::local("mod-accept", ["orders:write"]));
     let args = json!({"id":"A-1"});
     let state = ask_modern(&mut p, 1, args.clone()).await;
     assert_eq!(
@@ -364,7 +318,7 @@ async fn modern_approval_accepted_runs_once_and_its_state_cannot_be_replayed() {
 #[tokio::test]
 async fn modern_declined_approval_does_nothing_and_cannot_be_replayed() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "mod-decline");
+    let mut p = Pipe::start(f.server, Caller::local("mod-decline", ["orders:write"]));
     let args = json!({"id":"A-1"});
     let state = ask_modern(&mut p, 1, args.clone()).await;
     let no = json!({"action":"decline"});
@@ -381,7 +335,7 @@ async fn modern_declined_approval_does_nothing_and_cannot_be_replayed() {
 #[tokio::test]
 async fn modern_client_without_elicitation_is_refused_and_forged_answers_are_ignored() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "mod-nocap");
+    let mut p = Pipe::start(f.server, Caller::local("mod-nocap", ["orders:write"]));
     let r = p.call(1, modern(json!({"name":"cancel"}), json!({}))).await;
     assert_eq!(r["error"]["code"], -32021, "{r}");
     assert_eq!(r["error"]["data"]["tool"], "cancel");
@@ -399,7 +353,7 @@ async fn modern_client_without_elicitation_is_refused_and_forged_answers_are_ign
 #[tokio::test]
 async fn modern_approval_then_the_handler_s_own_question_each_state_used_once() {
     let f = fixture();
-    let mut p = Pipe::start(f.server, "mod-rounds");
+    let mut p = Pipe::start(f.server, Caller::local("mod-rounds", ["orders:write"]));
     let caps = elicit();
     let r = p
         .call(1, modern(json!({"name":"cancel_why"}), caps.clone()))

@@ -3,13 +3,16 @@
 //! input-required results with a sealed `requestState` in 2026-07-28; tampered, foreign and
 //! expired states are refused.
 
+mod stdio_pipe;
+
 use mcp_runtime::asking::{Elicitation, Elicited};
 use mcp_runtime::registry::{Resource, ResourceContents, ResourceError};
 use mcp_runtime::transport::stdio::{StdioConfig, serve};
 use mcp_runtime::{CallToolResult, Caller, Content, Server, Tool, ToolError};
 use serde_json::{Value, json};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use stdio_pipe::Pipe;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 const KEY: [u8; 32] = [42; 32];
 
@@ -91,52 +94,7 @@ fn server(ttl: Duration) -> Server {
         .expect("valid server")
 }
 
-struct Pipe {
-    write: DuplexStream,
-    read: tokio::io::Lines<BufReader<DuplexStream>>,
-}
-
 impl Pipe {
-    fn start(server: Server, caller: Caller) -> Self {
-        let (client_w, server_r) = tokio::io::duplex(1 << 16);
-        let (server_w, client_r) = tokio::io::duplex(1 << 16);
-        tokio::spawn(serve(
-            server,
-            caller,
-            StdioConfig::default(),
-            BufReader::new(server_r),
-            server_w,
-        ));
-        Self {
-            write: client_w,
-            read: BufReader::new(client_r).lines(),
-        }
-    }
-
-    async fn send(&mut self, v: Value) {
-        let mut b = serde_json::to_vec(&v).unwrap();
-        b.push(b'\n');
-        self.write.write_all(&b).await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.read.next_line())
-            .await
-            .expect("timely")
-            .unwrap()
-            .expect("open");
-        serde_json::from_str(&line).unwrap()
-    }
-
-    async fn init(&mut self, capabilities: Value) {
-        self.send(json!({"jsonrpc":"2.0","id":0,"method":"initialize",
-            "params":{"protocolVersion":"2025-11-25","capabilities":capabilities}}))
-            .await;
-        assert_eq!(self.recv().await["id"], 0);
-        self.send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
-            .await;
-    }
-
     async fn call(&mut self, id: i64, method: &str, params: Value) -> Value {
         self.send(json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}))
             .await;

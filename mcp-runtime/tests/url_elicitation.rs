@@ -4,12 +4,12 @@
 //! fails the call with `-32042` listing it. In 2026-07-28 the same handler ends with an
 //! input-required result asking for it, without the id the newer protocol does not have.
 
+mod stdio_pipe;
+
 use mcp_runtime::asking::{Elicited, UrlElicitation};
-use mcp_runtime::transport::stdio::{StdioConfig, serve};
 use mcp_runtime::{CallToolResult, Caller, Content, Server, Tool};
 use serde_json::{Value, json};
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use stdio_pipe::Pipe;
 
 const URL: &str = "https://billing.example.com/connect";
 
@@ -51,52 +51,14 @@ fn server() -> Server {
         .unwrap()
 }
 
-struct Pipe {
-    write: DuplexStream,
-    read: tokio::io::Lines<BufReader<DuplexStream>>,
-}
-
 impl Pipe {
-    fn start() -> Self {
-        let (client_w, server_r) = tokio::io::duplex(1 << 16);
-        let (server_w, client_r) = tokio::io::duplex(1 << 16);
-        let me = Caller::local("me", Vec::<String>::new());
-        tokio::spawn(serve(
-            server(),
-            me,
-            StdioConfig::default(),
-            BufReader::new(server_r),
-            server_w,
-        ));
-        Self {
-            write: client_w,
-            read: BufReader::new(client_r).lines(),
-        }
-    }
-
-    async fn send(&mut self, v: Value) {
-        let mut b = serde_json::to_vec(&v).unwrap();
-        b.push(b'\n');
-        self.write.write_all(&b).await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.read.next_line())
-            .await
-            .expect("timely")
-            .unwrap()
-            .expect("open");
-        serde_json::from_str(&line).unwrap()
+    fn open() -> Self {
+        Self::start(server(), Caller::local("me", Vec::<String>::new()))
     }
 
     async fn legacy(capabilities: Value) -> Self {
-        let mut pipe = Self::start();
-        pipe.send(json!({"jsonrpc":"2.0","id":0,"method":"initialize",
-            "params":{"protocolVersion":"2025-11-25","capabilities":capabilities}}))
-            .await;
-        assert_eq!(pipe.recv().await["id"], 0);
-        pipe.send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
-            .await;
+        let mut pipe = Self::open();
+        pipe.init(capabilities).await;
         pipe
     }
 
@@ -159,7 +121,7 @@ async fn a_required_url_elicitation_is_error_32042_in_a_legacy_session() {
 
 #[tokio::test]
 async fn a_required_url_elicitation_is_an_input_request_in_2026_07_28() {
-    let mut pipe = Pipe::start();
+    let mut pipe = Pipe::open();
     let meta = json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"url": {}}},
