@@ -501,3 +501,27 @@ pub async fn inspector(args: &[&str]) -> Value {
     serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("the Inspector printed non-JSON ({e}): {out}"))
 }
+
+/// Starts `conformance-server` on a free loopback port; returns it and its endpoint URL.
+pub async fn start_conformance_server() -> (StdioPeer, String) {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = StdioPeer::spawn(
+        &binary("conformance-server", "conformance-server"),
+        &["--bind", &bind],
+        &[],
+    );
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "conformance-server did not listen on {bind}; stderr:\n{}",
+            server.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (server, format!("http://{bind}/mcp"))
+}

@@ -5,32 +5,7 @@
 //! support: the suite exits non-zero on any other failure, and on a baseline entry that now
 //! passes.
 
-use e2e::{StdioPeer, TIMEOUT, binary, free_port, node, run_peer, workspace_root};
-use std::time::Duration;
-
-/// Starts `conformance-server` on a free loopback port; returns it and its endpoint URL.
-async fn start_server() -> (StdioPeer, String) {
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
-    let server = StdioPeer::spawn(
-        &binary("conformance-server", "conformance-server"),
-        &["--bind", &bind],
-        &[],
-    );
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "conformance-server did not listen on {bind}; stderr:\n{}",
-            server.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (server, format!("http://{bind}/mcp"))
-}
+use e2e::{node, run_peer, workspace_root};
 
 /// Removes ANSI colour sequences (`ESC [ … m`).
 fn strip_ansi(text: &str) -> String {
@@ -70,7 +45,7 @@ fn totals(stdout: &str) -> (u32, u32) {
 
 /// Runs the suite for `revision` and checks its verdict and the number of passed checks.
 async fn run_suite(revision: &str, min_passed: u32) {
-    let (server, url) = start_server().await;
+    let (server, url) = e2e::start_conformance_server().await;
     let root = workspace_root();
     let suite = root.join("interop/node_modules/@modelcontextprotocol/conformance/dist/index.js");
     let baseline = root.join("examples/conformance-server/expected-failures.yaml");

@@ -30,34 +30,27 @@ impl PolicyAuthorizer {
         let (decision, rule) =
             self.decide_before_limit(&engine, item, caller, &target, &input, started)?;
         let what = (target.kind, target.name);
-        let Some((limit, limit_rule)) = rule.rate_limit() else {
-            let rule = engine.rule(&decision);
-            self.record(
-                &engine,
-                &decision,
-                what,
-                &input,
-                Verdict::Allow,
-                rule,
-                "allowed",
-                started,
-            );
-            return Ok(());
+        let limit = rule.rate_limit();
+        let counted = match limit {
+            None => Ok(Ok(())),
+            Some((limit, _)) => {
+                let item_key = format!(
+                    "{}\0{}\0{}",
+                    engine.env(),
+                    target.kind.as_str(),
+                    target.name
+                );
+                let caller_key = format!(
+                    "{}\0{}",
+                    caller.subject(),
+                    caller.client_id().unwrap_or_default()
+                );
+                store
+                    .admit(&item_key, &caller_key, limit.calls.get(), limit.per)
+                    .await
+            }
         };
-        let item_key = format!(
-            "{}\0{}\0{}",
-            engine.env(),
-            target.kind.as_str(),
-            target.name
-        );
-        let caller_key = format!(
-            "{}\0{}",
-            caller.subject(),
-            caller.client_id().unwrap_or_default()
-        );
-        let counted = store
-            .admit(&item_key, &caller_key, limit.calls.get(), limit.per)
-            .await;
+        let limit_rule = limit.map_or("", |(_, rule)| rule);
         let (kind, name) = (target.kind, target.name.to_owned());
         match counted {
             Ok(Ok(())) => {
