@@ -223,9 +223,10 @@ pub struct ToolContextBuilder {
     progress_token: Option<Value>,
     log_level: Option<LogLevel>,
     outbound: Option<Outbound>,
-    extensions: Arc<Extensions>,
+    /// `None` until set: the defaults are built only for a context that never gets one.
+    extensions: Option<Arc<Extensions>>,
     asker: Option<Asker>,
-    notifier: Notifier,
+    notifier: Option<Notifier>,
     approved: bool,
 }
 
@@ -254,7 +255,7 @@ impl ToolContextBuilder {
     /// Sets the shared application state.
     #[must_use]
     pub fn extensions(mut self, extensions: Arc<Extensions>) -> Self {
-        self.extensions = extensions;
+        self.extensions = Some(extensions);
         self
     }
 
@@ -268,7 +269,7 @@ impl ToolContextBuilder {
     /// Sets where [`ToolContext::notifier`] publishes (by default, nowhere).
     #[must_use]
     pub fn notifier(mut self, notifier: Notifier) -> Self {
-        self.notifier = notifier;
+        self.notifier = Some(notifier);
         self
     }
 
@@ -290,9 +291,9 @@ impl ToolContextBuilder {
                 progress_token: self.progress_token,
                 log_level: self.log_level,
                 outbound: self.outbound,
-                extensions: self.extensions,
+                extensions: self.extensions.unwrap_or_default(),
                 asker: self.asker,
-                notifier: self.notifier,
+                notifier: self.notifier.unwrap_or_else(|| Notifier::new(1)),
                 approved: self.approved,
                 last_progress: Mutex::new(None),
             }),
@@ -314,9 +315,9 @@ impl ToolContext {
             progress_token: None,
             log_level: None,
             outbound: None,
-            extensions: Arc::new(Extensions::default()),
+            extensions: None,
             asker: None,
-            notifier: Notifier::new(1),
+            notifier: None,
             approved: false,
         }
     }

@@ -99,7 +99,7 @@ impl Server {
             .and_then(Value::as_object_mut)
             .and_then(|m| m.remove("progressToken"))
             .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
-        let ctx = ToolContext::builder(scope.caller.clone(), id, name.as_str())
+        let ctx = ToolContext::builder(scope.caller.clone(), id, name)
             .progress_token(progress_token)
             .log_level(log_level)
             .outbound(scope.outbound.clone())
@@ -115,6 +115,7 @@ impl Server {
         if let Some(result) = self.input_required(&asking)? {
             return Ok(result);
         }
+        let name = tool.name();
         match outcome {
             Ok(Ok(result)) => to_object(result),
             Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
@@ -128,7 +129,7 @@ impl Server {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                tracing::error!(tool = name.as_str(), panic = %what, "tool handler panicked");
+                tracing::error!(tool = name, panic = %what, "tool handler panicked");
                 Ok(error_result(&format!(
                     "The tool `{name}` failed unexpectedly (internal error)."
                 )))
