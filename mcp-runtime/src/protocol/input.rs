@@ -6,7 +6,10 @@ use super::Object;
 use super::approval;
 use super::era::Era;
 use super::server::{RequestScope, Server};
-use crate::asking::{Asker, Rounds, StateBinding, StateError, StateUse, canonical_arguments};
+use crate::asking::{
+    Asker, ELICITATION, ROOTS, Rounds, SAMPLING, StateBinding, StateError, StateUse,
+    canonical_arguments, declares,
+};
 use crate::context::Caller;
 use crate::error::McpError;
 use serde_json::{Map, Value, json};
@@ -27,6 +30,10 @@ pub(super) struct Asking {
 /// only when a state is opened or sealed: most calls never ask their client anything.
 #[derive(Debug)]
 enum Binding {
+    /// No state can be sealed in this round: the client declared none of the capabilities
+    /// an input request needs (elicitation, sampling, roots), so neither the handler nor
+    /// the approval step can ask it anything, and no `requestState` came with the call.
+    Unneeded,
     /// Digested (a `requestState` came with the call).
     Ready(StateBinding),
     /// Everything the digest needs, the arguments in canonical form.
@@ -48,8 +55,10 @@ impl Binding {
         }
     }
 
-    fn resolve(&self) -> StateBinding {
-        match self {
+    /// The binding, or `None` for [`Binding::Unneeded`].
+    fn resolve(&self) -> Option<StateBinding> {
+        Some(match self {
+            Self::Unneeded => return None,
             Self::Ready(binding) => binding.clone(),
             Self::Deferred {
                 caller,
@@ -57,15 +66,20 @@ impl Binding {
                 name,
                 canonical,
             } => StateBinding::with_canonical_arguments(
-                caller.claims().get("iss").and_then(Value::as_str),
+                issuer(caller),
                 caller.subject(),
                 caller.client_id(),
                 method,
                 name,
                 canonical,
             ),
-        }
+        })
     }
+}
+
+/// The caller's token issuer, part of a state's binding.
+fn issuer(caller: &Caller) -> Option<&str> {
+    caller.claims().get("iss").and_then(Value::as_str)
 }
 
 /// The method and target one call's `requestState` is bound to.
@@ -131,11 +145,25 @@ impl Server {
                 data: Some(json!({ "inputResponse": key })),
             });
         }
-        let mut binding = Binding::new(&scope.caller, target, arguments);
+        let may_ask = [ELICITATION, SAMPLING, ROOTS]
+            .iter()
+            .any(|kind| declares(capabilities.as_ref(), kind.capability));
+        let mut binding = if may_ask {
+            Binding::new(&scope.caller, target, arguments)
+        } else {
+            Binding::Unneeded
+        };
         let (mut answers, resumed) = match params.get("requestState") {
             None | Some(Value::Null) => (Map::new(), false),
             Some(Value::String(state)) => {
-                let ready = binding.resolve();
+                let ready = StateBinding::with_canonical_arguments(
+                    issuer(&scope.caller),
+                    scope.caller.subject(),
+                    scope.caller.client_id(),
+                    target.method,
+                    target.name,
+                    &canonical_arguments(arguments),
+                );
                 let (answers, used) = self
                     .inner
                     .sealer
@@ -212,7 +240,13 @@ impl Server {
         answers: &Map<String, Value>,
     ) -> Option<Object> {
         let (_, binding) = asking.round.as_ref()?;
-        let state = self.inner.sealer.seal(&binding.resolve(), answers);
+        let Some(binding) = binding.resolve() else {
+            tracing::error!(
+                "an input request in a round whose client declared no capability to answer it"
+            );
+            return None;
+        };
+        let state = self.inner.sealer.seal(&binding, answers);
         let mut result = Object::new();
         result.insert("resultType".into(), json!("input_required"));
         result.insert("inputRequests".into(), Value::Object(requests));
