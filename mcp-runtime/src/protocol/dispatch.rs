@@ -286,7 +286,7 @@ impl Server {
             .or_insert_with(|| json!("complete"));
         let meta_obj = result.entry("_meta").or_insert_with(|| json!({}));
         if let Some(m) = meta_obj.as_object_mut() {
-            m.insert(meta::SERVER_INFO.into(), json!(self.inner.info));
+            m.insert(meta::SERVER_INFO.into(), self.inner.info_json.clone());
         }
         Ok(result)
     }

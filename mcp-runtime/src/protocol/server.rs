@@ -30,6 +30,8 @@ pub struct Server {
 #[derive(Clone)]
 pub(super) struct Inner {
     pub(super) info: Implementation,
+    /// `info` as JSON, built once: every 2026-07-28 result carries it.
+    pub(super) info_json: serde_json::Value,
     pub(super) instructions: Option<String>,
     pub(super) tools: ToolRegistry,
     pub(super) resources: ResourceRegistry,

@@ -164,7 +164,10 @@ impl Server {
         result.insert("resultType".into(), json!("complete"));
         let mut meta = Map::new();
         meta.insert(SUBSCRIPTION_ID.into(), id.to_value());
-        meta.insert(super::meta::SERVER_INFO.into(), json!(self.inner.info));
+        meta.insert(
+            super::meta::SERVER_INFO.into(),
+            self.inner.info_json.clone(),
+        );
         result.insert("_meta".into(), Value::Object(meta));
         result
     }
