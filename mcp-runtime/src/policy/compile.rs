@@ -13,8 +13,8 @@ use super::settings;
 use super::valid::{Layer, Rule, RuleKey, ValidTarget};
 use super::values::{RateLimit, VarLookup};
 use crate::authz::{Primitive, Target};
+use foldhash::HashMap;
 use governor::DefaultKeyedRateLimiter;
-use std::collections::HashMap;
 use std::hash::RandomState;
 
 /// The table that holds rules for `kind`: `tools`, `prompts` or `resources`.

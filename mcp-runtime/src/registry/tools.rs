@@ -2,7 +2,7 @@
 //! scopes they declare.
 
 use super::{RegistryError, Tool};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// All tools of a server, in registration order (the order `tools/list` uses).
