@@ -101,6 +101,21 @@ fn required_meta(params: &Object) -> Result<(&Object, &str), McpError> {
     Ok((meta, version))
 }
 
+/// Whether a 2026-07-28 request lets its handler send notifications on the request's own
+/// stream. Only two kinds go there: progress, when the request carries
+/// `_meta.progressToken`, and log messages, when it sets `_meta[`[`meta::LOG_LEVEL`]`]`;
+/// whatever else a handler needs from its client is an input request in the result. A
+/// transport needs no channel for a request without either.
+pub(crate) fn may_notify(params: &Object) -> bool {
+    params
+        .get("_meta")
+        .and_then(Value::as_object)
+        .is_some_and(|m| {
+            let set = |key: &str| m.get(key).is_some_and(|v| !v.is_null());
+            set("progressToken") || set(meta::LOG_LEVEL)
+        })
+}
+
 /// The validated modern `_meta` of one request.
 #[derive(Debug)]
 pub(super) struct ModernMeta {

@@ -37,7 +37,7 @@ mod tools;
 pub use crate::context::Outbound;
 pub use builder::{Implementation, ServerBuilder};
 pub use connection::{Connection, Transport};
-pub(crate) use era::modern_meta_version;
+pub(crate) use era::{may_notify, modern_meta_version};
 pub use era::{Era, detect_era, meta};
 pub use feed::Feed;
 pub use method::{Method, NotificationMethod};

@@ -10,7 +10,7 @@ use crate::context::Caller;
 use crate::jsonrpc::{
     Incoming, Request, RequestId, parse_request, request_message, success_response,
 };
-use crate::protocol::{Era, RequestScope};
+use crate::protocol::{Era, RequestScope, may_notify};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
@@ -123,11 +123,16 @@ async fn modern_request(
             Err(error) => reply::error(Some(&request.id), &error, &hint),
         });
     }
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = if may_notify(&request.params) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
     let scope = RequestScope {
         connection: None,
         caller,
-        outbound: Some(tx),
+        outbound: tx,
     };
     let server = app.server.clone();
     let call = async move {
@@ -165,7 +170,7 @@ async fn post_legacy(
         let call = app.server.dispatch(&connection, body, &caller, &tx);
         drop(tx);
         let call = async move { call.await.map(Outcome::Message) };
-        return Ok(reply::run(call, rx, Drive::Detached, hint).await);
+        return Ok(reply::run(call, Some(rx), Drive::Detached, hint).await);
     }
     let request = match classify(body)? {
         Incoming::Notification(n) => {
@@ -200,7 +205,7 @@ async fn post_legacy(
             Err(error) => Outcome::Error { id, error },
         })
     };
-    Ok(reply::run(call, rx, Drive::Detached, hint).await)
+    Ok(reply::run(call, Some(rx), Drive::Detached, hint).await)
 }
 
 /// A legacy POST without a session: only `initialize` may open one.

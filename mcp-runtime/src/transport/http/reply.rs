@@ -191,11 +191,13 @@ type Call = BoxFuture<'static, Result<Option<Outcome>, Lost>>;
 /// notification (progress, log message) before its result.
 ///
 /// - `task` yields `None` when the call ends without a response (cancelled): `202`.
+/// - `notes` receives the call's notifications; `None` when it cannot send any (a
+///   2026-07-28 request that asked for neither progress nor log messages).
 /// - `drive` says whether a client disconnect cancels the call (see [`Drive`]).
 /// - A panic in the call answers `500` before the stream started, and ends the stream after.
 pub(crate) async fn run<F>(
     task: F,
-    mut notes: mpsc::UnboundedReceiver<Value>,
+    notes: Option<mpsc::UnboundedReceiver<Value>>,
     drive: Drive,
     hint: ChallengeHint,
 ) -> Response
@@ -210,6 +212,9 @@ where
         Drive::Detached => tokio::spawn(task).map(|r| r.map_err(|_| Lost)).boxed(),
     };
     let mut first = VecDeque::new();
+    let Some(mut notes) = notes else {
+        return answer((&mut call).await, first, hint);
+    };
     let finished = tokio::select! {
         note = notes.recv() => {
             match note {
@@ -225,6 +230,15 @@ where
     while let Ok(n) = notes.try_recv() {
         first.push_back(n);
     }
+    answer(done, first, hint)
+}
+
+/// The answer to a call that ended, after the notifications it sent first (if any).
+fn answer(
+    done: Result<Option<Outcome>, Lost>,
+    mut first: VecDeque<Value>,
+    hint: ChallengeHint,
+) -> Response {
     let Ok(outcome) = done else {
         tracing::error!("a call ended without an answer");
         return Refusal::NoAnswer.into_response();
