@@ -366,7 +366,7 @@ mod tests {
             let call = async {
                 panic!("boom");
             };
-            let response = run(call, rx, drive, ChallengeHint::default()).await;
+            let response = run(call, Some(rx), drive, ChallengeHint::default()).await;
             assert_eq!(
                 response.status(),
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -387,7 +387,7 @@ mod tests {
                 tx.send(json!({"n": 2})).unwrap();
                 Some(Outcome::Message(json!({"id": 7})))
             };
-            let response = run(call, rx, drive, ChallengeHint::default()).await;
+            let response = run(call, Some(rx), drive, ChallengeHint::default()).await;
             assert_eq!(
                 response.headers()[header::CONTENT_TYPE],
                 "text/event-stream"
@@ -416,11 +416,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_quiet_call_answers_json() {
-        let (_tx, rx) = mpsc::unbounded_channel();
-        let call = async { Some(Outcome::Message(json!({"id": 1}))) };
-        let response = run(call, rx, Drive::Inline, ChallengeHint::default()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(body(response).await, r#"{"id":1}"#);
+    async fn a_quiet_call_answers_json_with_or_without_a_channel() {
+        for with_channel in [true, false] {
+            let (_tx, rx) = mpsc::unbounded_channel();
+            let call = async { Some(Outcome::Message(json!({"id": 1}))) };
+            let notes = with_channel.then_some(rx);
+            let response = run(call, notes, Drive::Inline, ChallengeHint::default()).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(body(response).await, r#"{"id":1}"#);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_call_without_a_channel_answers_500() {
+        let call = async {
+            panic!("boom");
+        };
+        let response = run(call, None, Drive::Inline, ChallengeHint::default()).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
