@@ -1,13 +1,17 @@
 //! The validated-token cache seen from outside: a cached token is still refused once expired,
-//! is verified again when the issuer's keys change, and the cache stays within its bound.
+//! is verified again when the issuer's keys change or the policy reloads, and the cache stays
+//! within its bound.
 
 mod common;
 
 use common::{Key, now};
 use mcp_runtime::auth::jwks::JwksSettings;
 use mcp_runtime::auth::{TokenCacheSettings, TokenError, TokenValidation, TokenValidator};
+use mcp_runtime::authz::Catalog;
+use mcp_runtime::policy::PolicyHandle;
 use serde_json::{Value, json};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 const ISSUER: &str = "https://issuer.example.com";
@@ -176,4 +180,38 @@ async fn refused_tokens_are_not_remembered() {
         assert!(v.validate(&token).await.is_err());
     }
     assert_eq!(v.cached_tokens(), 0);
+}
+
+#[tokio::test]
+async fn a_policy_reload_empties_the_cache_and_a_failed_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    let key = Key::generate("k1");
+    write_jwks(&jwks, &[&key]);
+    let policy = dir.path().join("policy.toml");
+    let env = format!(
+        "[env.prod]\ntransport = \"http\"\nbind = \"127.0.0.1:8080\"\nresource = \"{AUDIENCE}\"\n"
+    );
+    std::fs::write(&policy, &env).unwrap();
+    let handle = PolicyHandle::load(&policy, "prod", Arc::new(Catalog::default())).unwrap();
+    let v = validator(&jwks, Duration::ZERO, 100).with_cache_epoch(handle.cache_epoch());
+    let alice = key.sign(&claims("alice", now() + 3600), None);
+    let bob = key.sign(&claims("bob", now() + 3600), None);
+    assert!(v.validate(&alice).await.is_ok());
+    assert!(v.validate(&bob).await.is_ok());
+    assert_eq!(v.cached_tokens(), 2);
+
+    std::fs::write(&policy, format!("{env}bogus = 1\n")).unwrap();
+    assert!(handle.reload().is_err());
+    assert!(v.validate(&bob).await.is_ok());
+    assert_eq!(v.cached_tokens(), 2, "a refused reload changes nothing");
+
+    std::fs::write(&policy, format!("{env}\n# touched\n")).unwrap();
+    assert_eq!(handle.reload().unwrap(), 1);
+    assert_eq!(v.validate(&bob).await.unwrap().subject(), "bob");
+    assert_eq!(
+        v.cached_tokens(),
+        1,
+        "only the token validated after the reload is remembered"
+    );
 }

@@ -145,3 +145,106 @@ async fn every_reload_that_needs_a_restart_says_so() {
     drop(peer);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The token cache's hit and miss counts, read from the Prometheus exporter at `metrics`.
+async fn token_cache_lookups(http: &reqwest::Client, metrics: &str) -> (u64, u64) {
+    let text = http
+        .get(metrics)
+        .send()
+        .await
+        .expect("the exporter answers")
+        .text()
+        .await
+        .expect("a body");
+    let count = |result: &str| {
+        let series = format!("mcp_token_cache_lookups_total{{result=\"{result}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .map_or(0, |n| n.trim().parse().expect("a count"))
+    };
+    (count("hit"), count("miss"))
+}
+
+/// A successful policy reload empties the cache of validated tokens: the next request's
+/// token is verified in full again (a cache miss), the one after comes from the cache.
+#[tokio::test]
+async fn a_policy_reload_makes_every_token_be_verified_again() {
+    let dir = scratch_dir("token-cache");
+    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+    let metrics_port = e2e::free_port();
+    let text = shipped.replacen(
+        "list = \"all\"\n",
+        &format!("list = \"all\"\nmetrics = {{ bind = \"127.0.0.1:{metrics_port}\" }}\n"),
+        1,
+    );
+    assert_ne!(text, shipped, "the dev environment gains an exporter");
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, &text).unwrap();
+    let port = e2e::free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let url = format!("http://{bind}/mcp");
+    let jwks = format!("file://{}", e2e::dev_jwks().display());
+    let peer = StdioPeer::spawn(
+        &technova(),
+        &[
+            "serve",
+            "--policy",
+            path.to_str().unwrap(),
+            "--env",
+            "dev",
+            "--transport",
+            "http",
+            "--bind",
+            &bind,
+        ],
+        &[
+            (e2e::TECHNOVA_DB, ":memory:"),
+            ("RUST_LOG", "info"),
+            ("TECHNOVA_RESOURCE", &url),
+            ("TECHNOVA_JWKS", &jwks),
+        ],
+    );
+    until_lines(&peer, &["serving MCP over Streamable HTTP"], 1).await;
+    let http = e2e::http_client();
+    let metrics = format!("http://127.0.0.1:{metrics_port}/metrics");
+    let token = e2e::dev_token("orders:read", "alice", &url);
+    let list = || async {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list",
+            "params": {"_meta": e2e::modern_meta()}});
+        let response = http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/list")
+            .json(&body)
+            .send()
+            .await
+            .expect("a response");
+        assert_eq!(response.status(), 200, "{}", peer.stderr());
+    };
+
+    list().await;
+    list().await;
+    assert_eq!(
+        token_cache_lookups(&http, &metrics).await,
+        (1, 1),
+        "verified once, then remembered"
+    );
+    std::fs::write(&path, format!("{text}\n# touched\n")).unwrap();
+    until_lines(&peer, &["policy reloaded"], 1).await;
+    list().await;
+    assert_eq!(
+        token_cache_lookups(&http, &metrics).await,
+        (1, 2),
+        "verified in full again after the reload"
+    );
+    list().await;
+    assert_eq!(
+        token_cache_lookups(&http, &metrics).await,
+        (2, 2),
+        "then remembered again"
+    );
+    drop(peer);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,6 +8,10 @@
 //! - Each entry records the generation of the key set it was verified with; when a JWKS
 //!   refresh brings different keys (rotation, revocation), the generation moves on and every
 //!   entry is dropped.
+//! - Each entry also records the [`CacheEpoch`] in force when its validation began; advancing
+//!   the epoch (done by every successful policy reload, see
+//!   [`PolicyHandle::cache_epoch`](crate::policy::PolicyHandle::cache_epoch)) drops every entry,
+//!   and a validation that began before the advance is not remembered.
 //! - The number of entries is bounded ([`TokenCacheSettings::max_entries`]). The cache is
 //!   split in shards, each a `Mutex<HashMap>`, so concurrent requests rarely wait on each
 //!   other; a full shard first drops its expired entries (at most once a second), then an
@@ -36,6 +40,44 @@ impl Default for TokenCacheSettings {
     }
 }
 
+/// A counter whose advance empties the token caches that watch it: what a change of anything
+/// a past validation depended on (a policy reload) signals. Clones share one counter.
+///
+/// ```
+/// use mcp_runtime::auth::cache::CacheEpoch;
+///
+/// let epoch = CacheEpoch::default();
+/// let watched = epoch.clone();
+/// assert_eq!(watched.current(), 0);
+/// epoch.advance();
+/// assert_eq!(watched.current(), 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CacheEpoch(Arc<AtomicU64>);
+
+impl CacheEpoch {
+    /// The epoch now.
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Moves to the next epoch: every cache watching this counter forgets its tokens, and
+    /// a validation that began before is not remembered.
+    pub fn advance(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// What a cached validation depended on: the key-set generation that verified the token and
+/// the [`CacheEpoch`] when its validation began. An entry is used only under the same stamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    /// The key-set generation.
+    pub(crate) keys: u64,
+    /// The cache epoch.
+    pub(crate) epoch: u64,
+}
+
 /// The SHA-256 digest of a token: the only form in which the cache holds it.
 pub type TokenDigest = [u8; 32];
 
@@ -48,7 +90,7 @@ struct Entry {
     caller: Arc<Caller>,
     /// Unix seconds after which the entry is no longer used (`exp` + leeway).
     until: u64,
-    generation: u64,
+    stamp: Stamp,
 }
 
 #[derive(Default)]
@@ -63,6 +105,8 @@ pub(crate) struct TokenCache {
     per_shard: usize,
     /// The newest key-set generation seen; entries of older generations are dropped.
     generation: AtomicU64,
+    /// The newest cache epoch seen; entries of older epochs are dropped.
+    epoch: AtomicU64,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -84,6 +128,7 @@ impl TokenCache {
             shards: (0..n).map(|_| Mutex::default()).collect(),
             per_shard: settings.max_entries / n,
             generation: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
         }
     }
 
@@ -103,52 +148,59 @@ impl TokenCache {
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Notes the key-set generation in force; a newer one empties the cache. Returns whether
-    /// `generation` is the newest seen.
-    pub(crate) fn observe(&self, generation: u64) -> bool {
-        let seen = self.generation.load(Ordering::Acquire);
-        if generation == seen {
+    /// Notes the key-set generation and epoch in force; a newer one of either empties the
+    /// cache. Returns whether both are the newest seen.
+    pub(crate) fn observe(&self, stamp: Stamp) -> bool {
+        let keys = self.catch_up(&self.generation, stamp.keys);
+        let epoch = self.catch_up(&self.epoch, stamp.epoch);
+        keys && epoch
+    }
+
+    /// Moves `seen` forward to `value`, emptying the cache when it does. Returns whether
+    /// `value` is the newest seen.
+    fn catch_up(&self, seen: &AtomicU64, value: u64) -> bool {
+        let newest = seen.load(Ordering::Acquire);
+        if value == newest {
             return true;
         }
-        if generation < seen {
+        if value < newest {
             return false;
         }
-        if self
-            .generation
-            .compare_exchange(seen, generation, Ordering::AcqRel, Ordering::Acquire)
+        if seen
+            .compare_exchange(newest, value, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
             self.clear();
         }
-        self.generation.load(Ordering::Acquire) == generation
+        seen.load(Ordering::Acquire) == value
     }
 
-    /// The caller of a token validated against key-set `generation`, if it is cached and has
-    /// not expired at `now` (Unix seconds).
-    pub(crate) fn get(&self, key: &TokenDigest, now: u64, generation: u64) -> Option<Arc<Caller>> {
-        if !self.enabled() || !self.observe(generation) {
+    /// The caller of a token validated under `stamp`, if it is cached and has not expired at
+    /// `now` (Unix seconds).
+    pub(crate) fn get(&self, key: &TokenDigest, now: u64, stamp: Stamp) -> Option<Arc<Caller>> {
+        if !self.enabled() || !self.observe(stamp) {
             return None;
         }
         let mut shard = self.shard(key);
         let entry = shard.map.get(key)?;
-        if entry.generation == generation && now <= entry.until {
+        if entry.stamp == stamp && now <= entry.until {
             return Some(entry.caller.clone());
         }
         shard.map.remove(key);
         None
     }
 
-    /// Remembers a token validated against key-set `generation`, usable until `until`
-    /// (Unix seconds). Ignored when the keys have changed since.
+    /// Remembers a token validated under `stamp`, usable until `until` (Unix seconds).
+    /// Ignored when the keys or the epoch have moved on since.
     pub(crate) fn insert(
         &self,
         key: TokenDigest,
         caller: Arc<Caller>,
         until: u64,
         now: u64,
-        generation: u64,
+        stamp: Stamp,
     ) {
-        if !self.enabled() || now > until || !self.observe(generation) {
+        if !self.enabled() || now > until || !self.observe(stamp) {
             return;
         }
         let mut shard = self.shard(&key);
@@ -168,7 +220,7 @@ impl TokenCache {
             Entry {
                 caller,
                 until,
-                generation,
+                stamp,
             },
         );
     }
@@ -208,6 +260,11 @@ mod tests {
         Arc::new(Caller::from_token(sub, None, ["a"], serde_json::Map::new()))
     }
 
+    /// Key-set generation `n`, first epoch.
+    fn stamp(n: u64) -> Stamp {
+        Stamp { keys: n, epoch: 0 }
+    }
+
     fn cache(max: usize) -> TokenCache {
         TokenCache::new(TokenCacheSettings { max_entries: max })
     }
@@ -222,7 +279,7 @@ mod tests {
         );
         let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
         let c = cache(10);
-        c.insert(digest(token), caller("alice"), 100, 10, 1);
+        c.insert(digest(token), caller("alice"), 100, 10, stamp(1));
         let keys = c.keys();
         assert_eq!(keys, [digest(token)]);
         for key in &keys {
@@ -232,37 +289,64 @@ mod tests {
                 "no run of the token's bytes appears in the key"
             );
         }
-        assert!(c.get(&digest(token), 10, 1).is_some());
-        assert!(c.get(&digest("another"), 10, 1).is_none());
+        assert!(c.get(&digest(token), 10, stamp(1)).is_some());
+        assert!(c.get(&digest("another"), 10, stamp(1)).is_none());
     }
 
     #[test]
     fn entries_end_at_their_deadline() {
         let c = cache(10);
         let key = digest("t");
-        c.insert(key, caller("alice"), 100, 50, 1);
-        assert!(c.get(&key, 100, 1).is_some(), "up to the deadline");
-        assert!(c.get(&key, 101, 1).is_none(), "not a second past it");
+        c.insert(key, caller("alice"), 100, 50, stamp(1));
+        assert!(c.get(&key, 100, stamp(1)).is_some(), "up to the deadline");
+        assert!(c.get(&key, 101, stamp(1)).is_none(), "not a second past it");
         assert_eq!(c.len(), 0, "expired entries are dropped when met");
-        c.insert(key, caller("alice"), 100, 101, 1);
+        c.insert(key, caller("alice"), 100, 101, stamp(1));
         assert_eq!(c.len(), 0, "an already expired token is not remembered");
     }
 
     #[test]
     fn a_new_key_generation_empties_the_cache() {
         let c = cache(10);
-        c.insert(digest("t1"), caller("a"), 100, 0, 1);
-        c.insert(digest("t2"), caller("b"), 100, 0, 1);
+        c.insert(digest("t1"), caller("a"), 100, 0, stamp(1));
+        c.insert(digest("t2"), caller("b"), 100, 0, stamp(1));
         assert_eq!(c.len(), 2);
-        assert!(c.get(&digest("t1"), 0, 2).is_none());
+        assert!(c.get(&digest("t1"), 0, stamp(2)).is_none());
         assert_eq!(c.len(), 0, "generation 2 dropped everything");
-        c.insert(digest("t1"), caller("a"), 100, 0, 1);
+        c.insert(digest("t1"), caller("a"), 100, 0, stamp(1));
         assert_eq!(
             c.len(),
             0,
             "a validation against old keys is not remembered"
         );
-        assert!(c.get(&digest("t1"), 0, 1).is_none());
+        assert!(c.get(&digest("t1"), 0, stamp(1)).is_none());
+    }
+
+    #[test]
+    fn a_new_epoch_empties_the_cache_and_refuses_older_validations() {
+        let c = cache(10);
+        let epoch = CacheEpoch::default();
+        let at = |epoch: &CacheEpoch| Stamp {
+            keys: 1,
+            epoch: epoch.current(),
+        };
+        let before = at(&epoch);
+        c.insert(digest("t1"), caller("a"), 100, 0, before);
+        assert!(c.get(&digest("t1"), 0, at(&epoch)).is_some());
+        epoch.advance();
+        assert!(
+            c.get(&digest("t1"), 0, at(&epoch)).is_none(),
+            "not used after the epoch moved"
+        );
+        assert_eq!(c.len(), 0, "the new epoch dropped everything");
+        c.insert(digest("t2"), caller("b"), 100, 0, before);
+        assert_eq!(
+            c.len(),
+            0,
+            "a validation begun before the advance is not kept"
+        );
+        c.insert(digest("t2"), caller("b"), 100, 0, at(&epoch));
+        assert!(c.get(&digest("t2"), 0, at(&epoch)).is_some());
     }
 
     #[test]
@@ -270,7 +354,7 @@ mod tests {
         for max in [0, 1, 5, 16, 100] {
             let c = cache(max);
             for i in 0..1000 {
-                c.insert(digest(&format!("token-{i}")), caller("a"), 100, 0, 1);
+                c.insert(digest(&format!("token-{i}")), caller("a"), 100, 0, stamp(1));
                 assert!(c.len() <= max, "{} > {max}", c.len());
             }
             if max >= MAX_SHARDS {
@@ -286,17 +370,17 @@ mod tests {
     #[test]
     fn a_full_shard_drops_expired_entries_first() {
         let c = cache(1);
-        c.insert(digest("old"), caller("a"), 5, 0, 1);
-        c.insert(digest("new"), caller("b"), 100, 10, 1);
+        c.insert(digest("old"), caller("a"), 5, 0, stamp(1));
+        c.insert(digest("new"), caller("b"), 100, 10, stamp(1));
         assert_eq!(c.len(), 1);
-        assert!(c.get(&digest("new"), 10, 1).is_some());
+        assert!(c.get(&digest("new"), 10, stamp(1)).is_some());
     }
 
     #[test]
     fn clear_forgets_everything() {
         let c = cache(1000);
         for i in 0..50 {
-            c.insert(digest(&format!("t{i}")), caller("a"), 100, 0, 1);
+            c.insert(digest(&format!("t{i}")), caller("a"), 100, 0, stamp(1));
         }
         assert_eq!(c.len(), 50);
         c.clear();

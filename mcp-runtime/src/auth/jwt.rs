@@ -25,7 +25,7 @@
 //! lookup instead of a signature verification.
 
 use super::TokenValidation;
-use super::cache::{TokenCache, TokenCacheSettings, digest};
+use super::cache::{CacheEpoch, Stamp, TokenCache, TokenCacheSettings, digest};
 use super::jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
 use crate::context::Caller;
 use base64::Engine as _;
@@ -117,6 +117,8 @@ pub struct TokenValidator {
     validations: Vec<(Algorithm, Validation)>,
     keys: JwksCache,
     cache: TokenCache,
+    /// Advanced when something a past validation depended on changed (a policy reload).
+    epoch: CacheEpoch,
 }
 
 impl TokenValidator {
@@ -165,7 +167,18 @@ impl TokenValidator {
             validations,
             keys,
             cache: TokenCache::new(cache),
+            epoch: CacheEpoch::default(),
         })
+    }
+
+    /// Empties the token cache whenever `epoch` advances, as a policy reload does (see
+    /// [`PolicyHandle::cache_epoch`](crate::policy::PolicyHandle::cache_epoch)): after it,
+    /// every token is verified in full when next presented, and a validation that began
+    /// before the advance is not remembered.
+    #[must_use]
+    pub fn with_cache_epoch(mut self, epoch: CacheEpoch) -> Self {
+        self.epoch = epoch;
+        self
     }
 
     /// The settings in force.
@@ -173,10 +186,13 @@ impl TokenValidator {
         &self.settings
     }
 
-    /// Forgets every validated token: each is verified in full when next presented. Done
-    /// automatically when the issuer's keys change; call it when anything else that a past
-    /// validation depended on changes.
+    /// Forgets every validated token: each is verified in full when next presented, and a
+    /// validation in flight is not remembered. Done automatically when the issuer's keys
+    /// change and when the cache epoch advances ([`TokenValidator::with_cache_epoch`]); call
+    /// it when anything else that a past validation depended on changes. This advances the
+    /// epoch, so every validator sharing it forgets its tokens too.
     pub fn clear_cache(&self) {
+        self.epoch.advance();
         self.cache.clear();
     }
 
@@ -226,26 +242,36 @@ impl TokenValidator {
                 .map(|(caller, _, _)| Arc::new(caller));
         }
         let key = digest(token);
+        // The epoch before the validation: an advance while it runs keeps it out of the cache.
+        let epoch = self.epoch.current();
         let hit = self
             .keys
             .fresh_generation()
-            .and_then(|generation| self.cache.get(&key, unix_now(), generation));
+            .and_then(|keys| self.cache.get(&key, unix_now(), Stamp { keys, epoch }));
         crate::metrics::global().token_cache(hit.is_some());
         if let Some(caller) = hit {
             return Ok(caller);
         }
         let verified = self.verify(token).await;
-        if let Some(generation) = self.keys.generation() {
-            // A refresh during this validation may have brought new keys: forget the tokens
-            // verified with the old ones now, not at the next cache hit.
-            self.cache.observe(generation);
+        if let Some(keys) = self.keys.generation() {
+            // A refresh or an epoch advance during this validation: forget the tokens
+            // validated before it now, not at the next cache hit.
+            self.cache.observe(Stamp {
+                keys,
+                epoch: self.epoch.current(),
+            });
         }
-        let (caller, exp, generation) = verified?;
+        let (caller, exp, keys) = verified?;
         let caller = Arc::new(caller);
         if let Some(exp) = exp {
             let until = exp.saturating_add(self.settings.leeway.as_secs());
-            self.cache
-                .insert(key, caller.clone(), until, unix_now(), generation);
+            self.cache.insert(
+                key,
+                caller.clone(),
+                until,
+                unix_now(),
+                Stamp { keys, epoch },
+            );
         }
         Ok(caller)
     }

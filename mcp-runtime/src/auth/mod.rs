@@ -44,5 +44,5 @@ pub mod jwt;
 pub mod keys;
 pub mod metadata;
 
-pub use cache::TokenCacheSettings;
+pub use cache::{CacheEpoch, TokenCacheSettings};
 pub use jwt::{TokenError, TokenValidator};

@@ -113,6 +113,7 @@ where
     let server = server
         .with_authorizer(Arc::new(authorizer))
         .with_store(store.clone());
+    let token_cache_epoch = handle.cache_epoch();
     let outcome = runtime.block_on(async move {
         let watchers = spawn_watchers(handle.clone());
         let notices = spawn_reload_notices(handle.clone(), server.notifier().clone());
@@ -142,6 +143,7 @@ where
                 let mut config = HttpConfig::new(resource);
                 config.bind = bind;
                 config.auth = settings.auth.clone();
+                config.token_cache_epoch = Some(token_cache_epoch);
                 config.metrics = settings.metrics.as_ref().map(|m| MetricsEndpoint {
                     bind: m.bind,
                     path: m.path.clone(),

@@ -6,6 +6,7 @@
 use super::PolicyError;
 use super::engine::{Engine, VarLookup, process_env};
 use super::load::Policy;
+use crate::auth::CacheEpoch;
 use crate::authz::Catalog;
 use arc_swap::ArcSwap;
 use std::fmt;
@@ -31,6 +32,8 @@ pub struct PolicyHandle {
     origin: Option<Origin>,
     revision: AtomicU64,
     vars: SharedVars,
+    /// Advanced by every successful reload.
+    epoch: CacheEpoch,
 }
 
 impl fmt::Debug for PolicyHandle {
@@ -70,6 +73,7 @@ impl PolicyHandle {
             origin: None,
             revision: AtomicU64::new(0),
             vars: Box::new(process_env),
+            epoch: CacheEpoch::default(),
         }
     }
 
@@ -101,6 +105,7 @@ impl PolicyHandle {
             }),
             revision: AtomicU64::new(0),
             vars,
+            epoch: CacheEpoch::default(),
         })
     }
 
@@ -109,13 +114,22 @@ impl PolicyHandle {
         self.current.load_full()
     }
 
+    /// The epoch every successful reload advances: a token validator given it
+    /// ([`TokenValidator::with_cache_epoch`](crate::auth::TokenValidator::with_cache_epoch))
+    /// forgets its validated tokens when the policy changes, so each caller's token is
+    /// verified in full again under the new policy.
+    pub fn cache_epoch(&self) -> CacheEpoch {
+        self.epoch.clone()
+    }
+
     /// The file this policy reloads from.
     pub fn path(&self) -> Option<&Path> {
         self.origin.as_ref().map(|o| o.path.as_path())
     }
 
-    /// Re-reads the file. On success the new policy is in force for every later request and
-    /// its revision is returned; on failure the previous policy stays in force.
+    /// Re-reads the file. On success the new policy is in force for every later request, the
+    /// [cache epoch](PolicyHandle::cache_epoch) advances and the revision is returned; on
+    /// failure the previous policy stays in force.
     ///
     /// # Errors
     /// Every problem in the new file.
@@ -147,6 +161,7 @@ impl PolicyHandle {
         }
         drop(old);
         self.current.store(Arc::new(engine));
+        self.epoch.advance();
         Ok(revision)
     }
 

@@ -4,7 +4,7 @@ use super::exporter::MetricsEndpoint;
 use super::origin::{host_matches, split_origin};
 use crate::auth::jwks::JwksSettings;
 use crate::auth::jwt::ValidatorConfigError;
-use crate::auth::{TokenCacheSettings, TokenValidation};
+use crate::auth::{CacheEpoch, TokenCacheSettings, TokenValidation};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +26,11 @@ pub struct HttpConfig {
     /// `max_entries: 0` verifies every request's token in full). See
     /// [`TokenCacheSettings`].
     pub token_cache: TokenCacheSettings,
+    /// Empties the token cache whenever it advances (default `None`: only a key-set change
+    /// does). `mcp-runtime serve` passes the policy's
+    /// [`PolicyHandle::cache_epoch`](crate::policy::PolicyHandle::cache_epoch), so each
+    /// successful policy reload makes every token be verified in full again.
+    pub token_cache_epoch: Option<CacheEpoch>,
     /// Scopes of the anonymous caller when `auth` is `None` (default: none).
     pub anonymous_scopes: Vec<String>,
     /// The longest accepted bearer token, in bytes (default 8 KiB). A longer token is refused
@@ -93,6 +98,7 @@ impl HttpConfig {
             auth: None,
             jwks: JwksSettings::default(),
             token_cache: TokenCacheSettings::default(),
+            token_cache_epoch: None,
             anonymous_scopes: Vec::new(),
             max_token_bytes: 8 * 1024,
             scopes_supported: AdvertisedScopes::default(),

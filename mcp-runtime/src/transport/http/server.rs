@@ -70,11 +70,12 @@ pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<
                     "the token audience differs from the advertised resource URI"
                 );
             }
-            Some(TokenValidator::with_options(
-                settings.clone(),
-                config.jwks,
-                config.token_cache,
-            )?)
+            let validator =
+                TokenValidator::with_options(settings.clone(), config.jwks, config.token_cache)?;
+            Some(match &config.token_cache_epoch {
+                Some(epoch) => validator.with_cache_epoch(epoch.clone()),
+                None => validator,
+            })
         }
         None => {
             if !config.bind.ip().is_loopback() {
