@@ -5,11 +5,11 @@
 //! one row of atomic counters (kind x result), found by a borrowed lookup under a read lock:
 //! recording a decision by a rule seen before allocates nothing.
 
+use foldhash::HashMap;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
-use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 

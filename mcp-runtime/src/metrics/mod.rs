@@ -28,8 +28,9 @@
 //! # Cardinality and cost
 //! No label ever carries a subject, a token, arguments, a resource URI or a name a client
 //! chose: every label value is a `&'static str` of the runtime or a rule name of the policy.
-//! Recording a value whose label set was seen before takes a read lock and an atomic add
-//! (histograms: a short mutex), and allocates nothing.
+//! Each series is looked up in its family once; its handle is then kept in a slot found by
+//! the index of its label values, so recording a value whose label set was seen before is an
+//! atomic add (histograms: two) with no lock and no hashing, and allocates nothing.
 //!
 //! A family appears in the text from its first sample on.
 //!
@@ -41,15 +42,17 @@
 //! ```
 
 mod decisions;
+mod histogram;
 
 pub use decisions::MAX_RULES;
 
+use crate::protocol::{Era, Method, Transport};
 use decisions::DecisionCounters;
+use histogram::DurationHistogram;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -60,7 +63,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// A label set: fixed keys, values from a closed set.
 type Labels<const N: usize> = [(&'static str, &'static str); N];
 
-type Histograms<const N: usize> = Family<Labels<N>, Histogram, fn() -> Histogram>;
+type Histograms<const N: usize> = Family<Labels<N>, DurationHistogram, fn() -> DurationHistogram>;
 
 /// Request latency buckets, in seconds: 0.5 ms to 30 s.
 const REQUEST_BUCKETS: [f64; 15] = [
@@ -81,23 +84,143 @@ const DECISION_BUCKETS: [f64; 10] = [
     0.01,
 ];
 
-fn request_histogram() -> Histogram {
-    Histogram::new(REQUEST_BUCKETS)
+fn request_histogram() -> DurationHistogram {
+    DurationHistogram::new(&REQUEST_BUCKETS)
 }
 
-fn decision_histogram() -> Histogram {
-    Histogram::new(DECISION_BUCKETS)
+fn decision_histogram() -> DurationHistogram {
+    DurationHistogram::new(&DECISION_BUCKETS)
 }
+
+/// The `outcome` of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RequestOutcome {
+    Ok,
+    Denied,
+    RateLimited,
+    Unauthorized,
+    Invalid,
+    NotFound,
+    Internal,
+}
+
+impl RequestOutcome {
+    const COUNT: usize = 7;
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Denied => "denied",
+            Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
+            Self::Invalid => "invalid",
+            Self::NotFound => "not_found",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// The labels of one handled request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestLabels {
+    /// `None`: a method the server does not know (`other`).
+    pub(crate) method: Option<Method>,
+    pub(crate) era: Era,
+    pub(crate) transport: Transport,
+    pub(crate) outcome: RequestOutcome,
+}
+
+// `RequestLabels::histogram_slot` numbers the methods by their declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < Method::ALL.len() {
+        assert!(Method::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
+/// Distinct `method`, `era`, `transport` label sets (the slots of the duration histograms).
+const REQUEST_HISTOGRAMS: usize = (Method::ALL.len() + 1) * 2 * 2;
+
+impl RequestLabels {
+    /// The slot of the `method`, `era`, `transport` set.
+    fn histogram_slot(self) -> usize {
+        let method = self.method.map_or(Method::ALL.len(), |m| m as usize);
+        let era = match self.era {
+            Era::Modern => 0,
+            Era::Legacy => 1,
+        };
+        let transport = match self.transport {
+            Transport::Http => 0,
+            Transport::Stdio => 1,
+        };
+        (method * 2 + era) * 2 + transport
+    }
+
+    /// The slot of the whole set.
+    fn counter_slot(self) -> usize {
+        self.histogram_slot() * RequestOutcome::COUNT + self.outcome as usize
+    }
+
+    fn method(self) -> &'static str {
+        self.method.map_or("other", Method::as_str)
+    }
+}
+
+/// The `era` label: `modern` or `legacy`.
+pub(crate) fn era_label(era: Era) -> &'static str {
+    match era {
+        Era::Modern => "modern",
+        Era::Legacy => "legacy",
+    }
+}
+
+/// The handles of a family's series, each found once in the family and kept in a slot
+/// numbered by its label values.
+struct Slots<M>(Box<[OnceLock<M>]>);
+
+impl<M: Clone> Slots<M> {
+    fn new(n: usize) -> Self {
+        Self((0..n).map(|_| OnceLock::new()).collect())
+    }
+
+    /// The series in slot `i`, looked up with `find` the first time.
+    fn get(&self, i: usize, find: impl FnOnce() -> M) -> &M {
+        self.0[i].get_or_init(find)
+    }
+}
+
+/// The `kind` values of decisions, in slot order.
+const DECISION_KINDS: [&str; 3] = ["tool", "prompt", "resource"];
+
+/// The `outcome` values of token validations, in slot order (see `TokenError::label`).
+const TOKEN_OUTCOMES: [&str; 10] = [
+    "valid",
+    "malformed",
+    "algorithm",
+    "critical",
+    "ambiguous_key",
+    "type",
+    "unknown_key",
+    "keys_unavailable",
+    "invalid",
+    "expired",
+];
 
 /// The runtime's metrics: pre-registered families, shared by every server of the process.
 pub struct Metrics {
     registry: Registry,
     requests: Family<Labels<4>, Counter>,
+    request_counters: Slots<Counter>,
     request_seconds: Histograms<3>,
+    request_histograms: Slots<DurationHistogram>,
     decisions: Arc<DecisionCounters>,
     decision_seconds: Histograms<1>,
+    decision_histograms: Slots<DurationHistogram>,
     token_validations: Family<Labels<1>, Counter>,
+    token_outcomes: Slots<Counter>,
     token_cache: Family<Labels<1>, Counter>,
+    token_cache_results: Slots<Counter>,
     jwks_fetches: Family<Labels<1>, Counter>,
     legacy_sessions: Gauge,
 }
@@ -118,7 +241,7 @@ impl Metrics {
             requests.clone(),
         );
         let request_seconds: Histograms<3> =
-            Family::new_with_constructor(request_histogram as fn() -> Histogram);
+            Family::new_with_constructor(request_histogram as fn() -> DurationHistogram);
         registry.register(
             "request_duration_seconds",
             "Time to handle a request, from dispatch to its result",
@@ -127,7 +250,7 @@ impl Metrics {
         let decisions = Arc::new(DecisionCounters::default());
         registry.register_collector(Box::new(decisions.clone()));
         let decision_seconds: Histograms<1> =
-            Family::new_with_constructor(decision_histogram as fn() -> Histogram);
+            Family::new_with_constructor(decision_histogram as fn() -> DurationHistogram);
         registry.register(
             "authz_decision_duration_seconds",
             "Time to take one authorization decision",
@@ -160,36 +283,45 @@ impl Metrics {
         Self {
             registry,
             requests,
+            request_counters: Slots::new(REQUEST_HISTOGRAMS * RequestOutcome::COUNT),
             request_seconds,
+            request_histograms: Slots::new(REQUEST_HISTOGRAMS),
             decisions,
             decision_seconds,
+            decision_histograms: Slots::new(DECISION_KINDS.len()),
             token_validations,
+            token_outcomes: Slots::new(TOKEN_OUTCOMES.len()),
             token_cache,
+            token_cache_results: Slots::new(2),
             jwks_fetches,
             legacy_sessions,
         }
     }
 
     /// Records one handled request.
-    pub(crate) fn request(
-        &self,
-        method: &'static str,
-        era: &'static str,
-        transport: &'static str,
-        outcome: &'static str,
-        elapsed: Duration,
-    ) {
-        self.requests
-            .get_or_create(&[
-                ("method", method),
-                ("era", era),
-                ("transport", transport),
-                ("outcome", outcome),
-            ])
+    pub(crate) fn request(&self, labels: RequestLabels, elapsed: Duration) {
+        let (method, era) = (labels.method(), era_label(labels.era));
+        let transport = labels.transport.as_str();
+        self.request_counters
+            .get(labels.counter_slot(), || {
+                let outcome = labels.outcome.as_str();
+                self.requests
+                    .get_or_create(&[
+                        ("method", method),
+                        ("era", era),
+                        ("transport", transport),
+                        ("outcome", outcome),
+                    ])
+                    .clone()
+            })
             .inc();
-        self.request_seconds
-            .get_or_create(&[("method", method), ("era", era), ("transport", transport)])
-            .observe(elapsed.as_secs_f64());
+        self.request_histograms
+            .get(labels.histogram_slot(), || {
+                self.request_seconds
+                    .get_or_create(&[("method", method), ("era", era), ("transport", transport)])
+                    .clone()
+            })
+            .observe(elapsed);
     }
 
     /// Records one authorization decision on an item of `kind` by the policy rule `rule`.
@@ -199,22 +331,40 @@ impl Metrics {
 
     /// Records how long one authorization decision took.
     pub(crate) fn decision_latency(&self, kind: &'static str, elapsed: Duration) {
-        self.decision_seconds
-            .get_or_create(&[("kind", kind)])
-            .observe(elapsed.as_secs_f64());
+        let find = || {
+            self.decision_seconds
+                .get_or_create(&[("kind", kind)])
+                .clone()
+        };
+        match DECISION_KINDS.iter().position(|k| *k == kind) {
+            Some(i) => self.decision_histograms.get(i, find).observe(elapsed),
+            None => find().observe(elapsed),
+        }
     }
 
     /// Records the outcome of one bearer-token validation.
     pub(crate) fn token_validation(&self, outcome: &'static str) {
-        self.token_validations
-            .get_or_create(&[("outcome", outcome)])
-            .inc();
+        let find = || {
+            self.token_validations
+                .get_or_create(&[("outcome", outcome)])
+                .clone()
+        };
+        match TOKEN_OUTCOMES.iter().position(|o| *o == outcome) {
+            Some(i) => self.token_outcomes.get(i, find).inc(),
+            None => find().inc(),
+        };
     }
 
     /// Records one lookup in the validated-token cache.
     pub(crate) fn token_cache(&self, hit: bool) {
         let result = if hit { "hit" } else { "miss" };
-        self.token_cache.get_or_create(&[("result", result)]).inc();
+        self.token_cache_results
+            .get(usize::from(hit), || {
+                self.token_cache
+                    .get_or_create(&[("result", result)])
+                    .clone()
+            })
+            .inc();
     }
 
     /// Records one fetch of the issuer's signing keys.
@@ -258,13 +408,26 @@ mod tests {
     #[test]
     fn every_family_is_described_and_recorded_values_appear() {
         let m = Metrics::new();
+        let call = RequestLabels {
+            method: Some(Method::ToolsCall),
+            era: Era::Modern,
+            transport: Transport::Http,
+            outcome: RequestOutcome::Ok,
+        };
+        m.request(call, Duration::from_millis(3));
+        m.request(call, Duration::from_millis(30));
         m.request(
-            "tools/call",
-            "modern",
-            "http",
-            "ok",
-            Duration::from_millis(3),
+            RequestLabels {
+                method: None,
+                era: Era::Legacy,
+                transport: Transport::Stdio,
+                outcome: RequestOutcome::NotFound,
+            },
+            Duration::from_millis(1),
         );
+        m.token_validation("expired");
+        m.token_validation("valid");
+        m.decision_latency("widget", Duration::from_micros(1));
         m.decision("tool", "tools.cancel_order.declared", "allow");
         m.decision_latency("tool", Duration::from_micros(4));
         m.token_validation("valid");
@@ -276,11 +439,15 @@ mod tests {
         let text = m.render();
         for line in [
             "# TYPE mcp_requests_total counter",
-            r#"mcp_requests_total{method="tools/call",era="modern",transport="http",outcome="ok"} 1"#,
+            r#"mcp_requests_total{method="tools/call",era="modern",transport="http",outcome="ok"} 2"#,
+            r#"mcp_requests_total{method="other",era="legacy",transport="stdio",outcome="not_found"} 1"#,
             r#"mcp_request_duration_seconds_bucket{method="tools/call",era="modern",transport="http",le="0.005"} 1"#,
+            r#"mcp_request_duration_seconds_count{method="tools/call",era="modern",transport="http"} 2"#,
+            r#"mcp_authz_decision_duration_seconds_count{kind="widget"} 1"#,
+            r#"mcp_token_validations_total{outcome="expired"} 1"#,
             r#"mcp_authz_decisions_total{kind="tool",rule="tools.cancel_order.declared",result="allow"} 1"#,
             r#"mcp_authz_decision_duration_seconds_count{kind="tool"} 1"#,
-            r#"mcp_token_validations_total{outcome="valid"} 1"#,
+            r#"mcp_token_validations_total{outcome="valid"} 2"#,
             r#"mcp_token_cache_lookups_total{result="hit"} 1"#,
             r#"mcp_token_cache_lookups_total{result="miss"} 2"#,
             r#"mcp_jwks_fetches_total{outcome="ok"} 1"#,

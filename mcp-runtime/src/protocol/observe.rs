@@ -1,30 +1,26 @@
 //! What the dispatcher records about each request: its labels in the request metrics
 //! ([`crate::metrics`]), and (with the `otel` feature) the span of each tool call.
 
+use super::connection::Transport;
 use super::era::Era;
 use super::method::Method;
 use super::server::RequestScope;
 use crate::error::McpError;
+use crate::metrics::{RequestLabels, RequestOutcome};
 use std::time::Instant;
 
-/// The `era` label.
-fn era_label(era: Era) -> &'static str {
-    match era {
-        Era::Modern => "modern",
-        Era::Legacy => "legacy",
-    }
-}
-
 /// The `outcome` label of a request's result.
-fn outcome<T>(result: &Result<T, McpError>) -> &'static str {
+fn outcome<T>(result: &Result<T, McpError>) -> RequestOutcome {
     match result {
-        Ok(_) => "ok",
-        Err(McpError::Forbidden(_)) => "denied",
-        Err(McpError::RateLimited { .. }) => "rate_limited",
-        Err(McpError::Unauthorized(_)) => "unauthorized",
-        Err(McpError::ResourceNotFound { .. } | McpError::MethodNotFound(_)) => "not_found",
-        Err(McpError::Internal(_)) => "internal",
-        Err(_) => "invalid",
+        Ok(_) => RequestOutcome::Ok,
+        Err(McpError::Forbidden(_)) => RequestOutcome::Denied,
+        Err(McpError::RateLimited { .. }) => RequestOutcome::RateLimited,
+        Err(McpError::Unauthorized(_)) => RequestOutcome::Unauthorized,
+        Err(McpError::ResourceNotFound { .. } | McpError::MethodNotFound(_)) => {
+            RequestOutcome::NotFound
+        }
+        Err(McpError::Internal(_)) => RequestOutcome::Internal,
+        Err(_) => RequestOutcome::Invalid,
     }
 }
 
@@ -36,17 +32,16 @@ pub(super) fn request<T>(
     result: &Result<T, McpError>,
     started: Instant,
 ) {
-    let transport = scope
-        .connection
-        .as_ref()
-        .map_or("http", |c| c.transport().as_str());
-    crate::metrics::global().request(
-        method.map_or("other", Method::as_str),
-        era_label(era),
-        transport,
-        outcome(result),
-        started.elapsed(),
-    );
+    let labels = RequestLabels {
+        method,
+        era,
+        transport: scope
+            .connection
+            .as_ref()
+            .map_or(Transport::Http, |c| c.transport()),
+        outcome: outcome(result),
+    };
+    crate::metrics::global().request(labels, started.elapsed());
 }
 
 /// The span of one call of the registered tool `tool` (the `otel` feature; otherwise a
@@ -57,7 +52,7 @@ pub(super) fn tool_span(tool: &str, era: Era) -> tracing::Span {
         tracing::info_span!(
             "mcp.tool_call",
             mcp.tool = tool,
-            mcp.era = era_label(era),
+            mcp.era = crate::metrics::era_label(era),
             mcp.decision = tracing::field::Empty,
         )
     }
