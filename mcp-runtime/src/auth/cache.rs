@@ -13,7 +13,7 @@
 //!   [`PolicyHandle::cache_epoch`](crate::policy::PolicyHandle::cache_epoch)) drops every entry,
 //!   and a validation that began before the advance is not remembered.
 //! - The number of entries is bounded ([`TokenCacheSettings::max_entries`]). The cache is
-//!   split in shards, each a `Mutex<HashMap>`, so concurrent requests rarely wait on each
+//!   split in shards, each a `RwLock<HashMap>`, so concurrent requests rarely wait on each
 //!   other; a full shard first drops its expired entries (at most once a second), then an
 //!   arbitrary entry.
 //! - Refusals are never cached: a refused token is checked in full every time.
@@ -22,7 +22,7 @@ use crate::context::Caller;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Settings of the validated-token cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +101,7 @@ struct Shard {
 
 /// A bounded, sharded map from token digests to validated callers.
 pub(crate) struct TokenCache {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[RwLock<Shard>]>,
     per_shard: usize,
     /// The newest key-set generation seen; entries of older generations are dropped.
     generation: AtomicU64,
@@ -125,7 +125,7 @@ impl TokenCache {
     pub(crate) fn new(settings: TokenCacheSettings) -> Self {
         let n = settings.max_entries.clamp(1, MAX_SHARDS);
         Self {
-            shards: (0..n).map(|_| Mutex::default()).collect(),
+            shards: (0..n).map(|_| RwLock::default()).collect(),
             per_shard: settings.max_entries / n,
             generation: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
@@ -142,10 +142,22 @@ impl TokenCache {
         self.per_shard > 0
     }
 
-    fn shard(&self, key: &TokenDigest) -> MutexGuard<'_, Shard> {
-        // The digest is uniformly distributed: its first byte picks the shard.
-        let i = usize::from(key[0]) % self.shards.len();
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    /// The shard holding `key`. The digest is uniformly distributed: its first byte picks it.
+    fn shard_of(&self, key: &TokenDigest) -> &RwLock<Shard> {
+        &self.shards[usize::from(key[0]) % self.shards.len()]
+    }
+
+    /// Reads `key`'s shard: many lookups at once, none waiting on another (a hit never
+    /// writes).
+    fn read(&self, key: &TokenDigest) -> RwLockReadGuard<'_, Shard> {
+        self.shard_of(key).read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes `key`'s shard.
+    fn write(&self, key: &TokenDigest) -> RwLockWriteGuard<'_, Shard> {
+        self.shard_of(key)
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Notes the key-set generation and epoch in force; a newer one of either empties the
@@ -181,12 +193,22 @@ impl TokenCache {
         if !self.enabled() || !self.observe(stamp) {
             return None;
         }
-        let mut shard = self.shard(key);
-        let entry = shard.map.get(key)?;
-        if entry.stamp == stamp && now <= entry.until {
-            return Some(entry.caller.clone());
+        {
+            let shard = self.read(key);
+            let entry = shard.map.get(key)?;
+            if entry.stamp == stamp && now <= entry.until {
+                return Some(entry.caller.clone());
+            }
         }
-        shard.map.remove(key);
+        // Expired or validated under older keys: dropped, unless replaced meanwhile.
+        let mut shard = self.write(key);
+        if shard
+            .map
+            .get(key)
+            .is_some_and(|e| e.stamp != stamp || now > e.until)
+        {
+            shard.map.remove(key);
+        }
         None
     }
 
@@ -203,7 +225,7 @@ impl TokenCache {
         if !self.enabled() || now > until || !self.observe(stamp) {
             return;
         }
-        let mut shard = self.shard(&key);
+        let mut shard = self.write(&key);
         if shard.map.len() >= self.per_shard && !shard.map.contains_key(&key) {
             if shard.last_sweep < now {
                 shard.last_sweep = now;
@@ -228,7 +250,7 @@ impl TokenCache {
     /// Forgets every token.
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            shard.lock().unwrap_or_else(|e| e.into_inner()).map.clear();
+            shard.write().unwrap_or_else(|e| e.into_inner()).map.clear();
         }
     }
 
@@ -236,7 +258,7 @@ impl TokenCache {
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).map.len())
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).map.len())
             .sum()
     }
 
@@ -245,7 +267,7 @@ impl TokenCache {
         self.shards
             .iter()
             .flat_map(|s| {
-                let s = s.lock().unwrap();
+                let s = s.read().unwrap();
                 s.map.keys().copied().collect::<Vec<_>>()
             })
             .collect()
