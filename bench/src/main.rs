@@ -36,6 +36,12 @@ struct Args {
     /// Connection counts, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [1u32, 16, 64])]
     connections: Vec<u32>,
+    /// Rounds of HTTP measurements: every row is measured once per round (all rows of a
+    /// round back to back), and the table shows each row's median round, with the range
+    /// in its note. On a shared machine, 3 or 5 rounds keep one unlucky moment from
+    /// deciding a ratio.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=99))]
+    rounds: u32,
     /// Distinct tokens minted for the fresh-token runs (a run that sends more reuses them,
     /// and says so).
     #[arg(long, default_value_t = 80_000)]
@@ -271,7 +277,9 @@ fn http(
         });
     }
     let mut rows = Vec::new();
-    for &connections in &args.connections {
+    let runs =
+        (1..=args.rounds).flat_map(|round| args.connections.iter().map(move |c| (round, *c)));
+    for (round, connections) in runs {
         for (i, s) in scenarios.iter().enumerate() {
             let mut request = s.request.clone();
             if s.label == RMCP && rmcp_legacy {
@@ -343,7 +351,7 @@ fn http(
                 );
             }
             eprintln!(
-                "bench: {:<36} c={connections:<3} {:>8.0} req/s",
+                "bench: round {round}: {:<36} c={connections:<3} {:>8.0} req/s",
                 s.label, result.rps
             );
             rows.push(report::Row {
@@ -355,10 +363,15 @@ fn http(
             });
         }
     }
+    let mut rows = report::medians(rows);
     let order = |label: &str| scenarios.iter().position(|s| s.label == label);
     rows.sort_by_key(|r| (order(r.label), r.connections));
+    let rounds = match args.rounds {
+        1 => String::new(),
+        n => format!("; median of {n} rounds"),
+    };
     println!(
-        "HTTP: tools/call echo, {} s per run after {} s warm-up, wrk on loopback; RS256 tokens",
+        "HTTP: tools/call echo, {} s per run after {} s warm-up, wrk on loopback; RS256 tokens{rounds}",
         args.duration, args.warmup
     );
     report::print_http(&rows, RMCP, AXUM);

@@ -35,6 +35,36 @@ fn ratio(a: f64, b: Option<f64>) -> String {
     }
 }
 
+/// One row per label and connection count: the run with the median throughput (the lower
+/// of the two middle ones for an even count), its note extended with the range of
+/// throughputs when there were several runs.
+pub(crate) fn medians(mut rows: Vec<Row>) -> Vec<Row> {
+    rows.sort_by(|a, b| {
+        (a.label, a.connections)
+            .cmp(&(b.label, b.connections))
+            .then(a.result.rps.total_cmp(&b.result.rps))
+    });
+    rows.chunk_by(|a, b| a.label == b.label && a.connections == b.connections)
+        .map(|runs| {
+            let mut median = runs[(runs.len() - 1) / 2].clone();
+            if let [first, .., last] = runs {
+                let range = format!(
+                    "{} runs: {:.0}-{:.0} req/s",
+                    runs.len(),
+                    first.result.rps,
+                    last.result.rps
+                );
+                median.note = if median.note.is_empty() {
+                    range
+                } else {
+                    format!("{range}; {}", median.note)
+                };
+            }
+            median
+        })
+        .collect()
+}
+
 /// Prints the HTTP table. `rmcp` and `axum` name the labels of the reference rows.
 pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
     let reference = |label: &str, connections: u32| {
@@ -108,5 +138,47 @@ pub(crate) fn print_instructions(rows: &[(&str, f64)], axum: &str) {
             _ => "-".to_owned(),
         };
         println!("{label:<34} {count:>12.0} {share:>8}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &'static str, connections: u32, rps: f64) -> Row {
+        Row {
+            label,
+            connections,
+            result: WrkResult {
+                rps,
+                ..WrkResult::default()
+            },
+            memory: Memory::default(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_median_run_stands_for_each_row() {
+        let rows = vec![
+            row("a", 16, 300.0),
+            row("b", 16, 10.0),
+            row("a", 16, 100.0),
+            row("a", 64, 5.0),
+            row("a", 16, 200.0),
+        ];
+        let m = medians(rows);
+        let got: Vec<(&str, u32, f64, &str)> = m
+            .iter()
+            .map(|r| (r.label, r.connections, r.result.rps, r.note.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", 16, 200.0, "3 runs: 100-300 req/s"),
+                ("a", 64, 5.0, ""),
+                ("b", 16, 10.0, ""),
+            ]
+        );
     }
 }
