@@ -54,7 +54,7 @@
 //!
 //! # Where things are
 //! [`HttpConfig`] and [`HttpError`] in `config`; the router, its layers and graceful shutdown
-//! in `server`; the `Host`/`Origin` check in `origin`; bearer tokens in `authn`; `POST` in
+//! in `server`; the `Host`/`Origin` check in `origin`; credential headers marked sensitive in `sensitive`; bearer tokens in `authn`; `POST` in
 //! `post`; `GET` and `DELETE` in `stream`; the change streams (`GET`, `subscriptions/listen`) in
 //! `listen`; legacy sessions in `session`; CORS in `cors`;
 //! every refusal the transport makes in `refusal`; JSON and SSE answers in `reply`;
@@ -62,8 +62,8 @@
 //! a listener of its own) in `exporter`.
 //!
 //! # Layers (outermost first)
-//! 1. `SetSensitiveRequestHeadersLayer` marks `Authorization` and `Cookie` sensitive, so
-//!    nothing below (tracing included) prints them;
+//! 1. `Authorization` and `Cookie` are marked sensitive (`sensitive`), so nothing below
+//!    (tracing included) prints them;
 //! 2. `TraceLayer` logs each request and response;
 //! 3. `CatchPanicLayer` turns a panic in the transport into a `500`, the server lives on;
 //! 4. `TimeoutLayer` answers `408` when no response has started within
@@ -95,6 +95,7 @@ mod origin;
 mod post;
 mod refusal;
 mod reply;
+mod sensitive;
 mod server;
 mod session;
 mod session_shared;

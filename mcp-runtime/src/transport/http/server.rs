@@ -10,7 +10,7 @@ use crate::context::Caller;
 use crate::protocol::Server;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use std::future::Future;
 use std::sync::Arc;
@@ -19,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -142,10 +141,7 @@ pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<
         .with_state(app.clone())
         .layer(
             ServiceBuilder::new()
-                .layer(SetSensitiveRequestHeadersLayer::new([
-                    header::AUTHORIZATION,
-                    header::COOKIE,
-                ]))
+                .layer(super::sensitive::MarkSensitiveLayer)
                 .layer(TraceLayer::new_for_http())
                 .layer(CatchPanicLayer::new())
                 .layer(TimeoutLayer::with_status_code(
