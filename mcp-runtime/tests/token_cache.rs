@@ -10,7 +10,7 @@ use mcp_runtime::auth::{TokenCacheSettings, TokenError, TokenValidation, TokenVa
 use mcp_runtime::authz::Catalog;
 use mcp_runtime::policy::PolicyHandle;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,16 @@ const AUDIENCE: &str = "https://mcp.example.com/mcp";
 fn write_jwks(path: &Path, keys: &[&Key]) {
     let set = json!({ "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() });
     std::fs::write(path, set.to_string()).unwrap();
+}
+
+/// A scratch directory holding `jwks.json` with one fresh key, `k1`: the directory (removed
+/// on drop), the file's path and the key.
+fn one_key() -> (tempfile::TempDir, PathBuf, Key) {
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    let key = Key::generate("k1");
+    write_jwks(&jwks, &[&key]);
+    (dir, jwks, key)
 }
 
 fn validator(jwks: &Path, leeway: Duration, max_entries: usize) -> TokenValidator {
@@ -41,10 +51,7 @@ fn claims(sub: &str, exp: u64) -> Value {
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_expired() {
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    let key = Key::generate("k1");
-    write_jwks(&jwks, &[&key]);
+    let (_dir, jwks, key) = one_key();
     let v = validator(&jwks, Duration::ZERO, 100);
     let exp = now() + 1;
     let token = key.sign(&claims("alice", exp), None);
@@ -63,10 +70,7 @@ async fn a_cached_token_is_refused_once_expired() {
 
 #[tokio::test]
 async fn a_cached_token_lives_as_long_as_the_leeway_allows_and_no_longer() {
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    let key = Key::generate("k1");
-    write_jwks(&jwks, &[&key]);
+    let (_dir, jwks, key) = one_key();
     let v = validator(&jwks, Duration::from_secs(1), 100);
     let exp = now();
     let token = key.sign(&claims("alice", exp), None);
@@ -107,10 +111,7 @@ async fn tokens_are_verified_again_after_the_keys_change() {
 
 #[tokio::test]
 async fn stale_keys_are_fetched_again_before_a_cached_token_is_trusted() {
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    let key = Key::generate("k1");
-    write_jwks(&jwks, &[&key]);
+    let (_dir, jwks, key) = one_key();
     let mut settings = TokenValidation::new(ISSUER, AUDIENCE);
     settings.jwks_uri = Some(jwks.display().to_string());
     settings.algorithms = vec!["ES256".into()];
@@ -139,10 +140,7 @@ async fn stale_keys_are_fetched_again_before_a_cached_token_is_trusted() {
 
 #[tokio::test]
 async fn the_cache_stays_within_its_bound_and_can_be_emptied() {
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    let key = Key::generate("k1");
-    write_jwks(&jwks, &[&key]);
+    let (_dir, jwks, key) = one_key();
     let v = validator(&jwks, Duration::ZERO, 8);
     for i in 0..60 {
         let mut c = claims(&format!("user-{i}"), now() + 3600);
@@ -168,10 +166,7 @@ async fn the_cache_stays_within_its_bound_and_can_be_emptied() {
 
 #[tokio::test]
 async fn refused_tokens_are_not_remembered() {
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    let key = Key::generate("k1");
-    write_jwks(&jwks, &[&key]);
+    let (_dir, jwks, key) = one_key();
     let v = validator(&jwks, Duration::ZERO, 100);
     let mut wrong = claims("alice", now() + 3600);
     wrong["aud"] = json!("https://other.example.com");
@@ -184,10 +179,7 @@ async fn refused_tokens_are_not_remembered() {
 
 #[tokio::test]
 async fn a_policy_reload_empties_the_cache_and_a_failed_one_does_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    let key = Key::generate("k1");
-    write_jwks(&jwks, &[&key]);
+    let (dir, jwks, key) = one_key();
     let policy = dir.path().join("policy.toml");
     let env = format!(
         "[env.prod]\ntransport = \"http\"\nbind = \"127.0.0.1:8080\"\nresource = \"{AUDIENCE}\"\n"

@@ -96,6 +96,30 @@ async fn until_lines(peer: &StdioPeer, needles: &[&str], count: usize) -> String
     }
 }
 
+/// Starts `technova serve --policy <policy> --env dev` over HTTP on `bind` (an in-memory order
+/// book, `info` logs, and `envs`), and waits until it serves.
+async fn serve_dev_http(policy: &Path, bind: &str, envs: &[(&str, &str)]) -> StdioPeer {
+    let mut all_envs = vec![(e2e::TECHNOVA_DB, ":memory:"), ("RUST_LOG", "info")];
+    all_envs.extend_from_slice(envs);
+    let peer = StdioPeer::spawn(
+        &technova(),
+        &[
+            "serve",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--env",
+            "dev",
+            "--transport",
+            "http",
+            "--bind",
+            bind,
+        ],
+        &all_envs,
+    );
+    until_lines(&peer, &["serving MCP over Streamable HTTP"], 1).await;
+    peer
+}
+
 /// Defect 9: each reload that changes a setting read only at start-up (here the issuer)
 /// warns, naming the setting and asking for a restart — not only the first such reload.
 #[tokio::test]
@@ -104,24 +128,8 @@ async fn every_reload_that_needs_a_restart_says_so() {
     let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
     let path = dir.join("policy.toml");
     std::fs::write(&path, &shipped).unwrap();
-    let port = e2e::free_port().to_string();
-    let bind = format!("127.0.0.1:{port}");
-    let peer = StdioPeer::spawn(
-        &technova(),
-        &[
-            "serve",
-            "--policy",
-            path.to_str().unwrap(),
-            "--env",
-            "dev",
-            "--transport",
-            "http",
-            "--bind",
-            &bind,
-        ],
-        &[(e2e::TECHNOVA_DB, ":memory:"), ("RUST_LOG", "info")],
-    );
-    until_lines(&peer, &["serving MCP over Streamable HTTP"], 1).await;
+    let bind = format!("127.0.0.1:{}", e2e::free_port());
+    let peer = serve_dev_http(&path, &bind, &[]).await;
 
     let moved = shipped.replace(
         r#"auth.issuer = "${OIDC_ISSUER:-https://dev-issuer.technova.invalid}""#,
@@ -184,27 +192,12 @@ async fn a_policy_reload_makes_every_token_be_verified_again() {
     let bind = format!("127.0.0.1:{port}");
     let url = format!("http://{bind}/mcp");
     let jwks = format!("file://{}", e2e::dev_jwks().display());
-    let peer = StdioPeer::spawn(
-        &technova(),
-        &[
-            "serve",
-            "--policy",
-            path.to_str().unwrap(),
-            "--env",
-            "dev",
-            "--transport",
-            "http",
-            "--bind",
-            &bind,
-        ],
-        &[
-            (e2e::TECHNOVA_DB, ":memory:"),
-            ("RUST_LOG", "info"),
-            ("TECHNOVA_RESOURCE", &url),
-            ("TECHNOVA_JWKS", &jwks),
-        ],
-    );
-    until_lines(&peer, &["serving MCP over Streamable HTTP"], 1).await;
+    let peer = serve_dev_http(
+        &path,
+        &bind,
+        &[("TECHNOVA_RESOURCE", &url), ("TECHNOVA_JWKS", &jwks)],
+    )
+    .await;
     let http = e2e::http_client();
     let metrics = format!("http://127.0.0.1:{metrics_port}/metrics");
     let token = e2e::dev_token("orders:read", "alice", &url);
