@@ -46,7 +46,6 @@ mod histogram;
 
 pub use decisions::MAX_RULES;
 
-use crate::protocol::{Era, Method, Transport};
 use decisions::DecisionCounters;
 use histogram::DurationHistogram;
 use prometheus_client::encoding::prometheus_text;
@@ -120,59 +119,50 @@ impl RequestOutcome {
     }
 }
 
+/// The most request methods counted apart (the protocol's methods, by their index); any other
+/// index, and a method the server does not know, count as `other`.
+pub(crate) const METHOD_SLOTS: usize = 16;
+
 /// The labels of one handled request.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RequestLabels {
-    /// `None`: a method the server does not know (`other`).
-    pub(crate) method: Option<Method>,
-    pub(crate) era: Era,
-    pub(crate) transport: Transport,
+    /// The method's index among the protocol's methods (below [`METHOD_SLOTS`]) and its
+    /// name; `None`: a method the server does not know (`other`).
+    pub(crate) method: Option<(usize, &'static str)>,
+    /// 2026-07-28 (`modern`) or the handshake era (`legacy`).
+    pub(crate) modern: bool,
+    /// `stdio` or `http`.
+    pub(crate) stdio: bool,
     pub(crate) outcome: RequestOutcome,
 }
 
-// `RequestLabels::histogram_slot` numbers the methods by their declaration order.
-const _: () = {
-    let mut i = 0;
-    while i < Method::ALL.len() {
-        assert!(Method::ALL[i] as usize == i);
-        i += 1;
-    }
-};
-
-/// Distinct `method`, `era`, `transport` label sets (the slots of the duration histograms).
-const REQUEST_HISTOGRAMS: usize = (Method::ALL.len() + 1) * 2 * 2;
+/// Distinct `method`, `era`, `transport` label sets (the slots of the duration histograms):
+/// the methods, then `other`.
+const REQUEST_HISTOGRAMS: usize = (METHOD_SLOTS + 1) * 2 * 2;
 
 impl RequestLabels {
+    /// The method's name, or `other` (also for an index past [`METHOD_SLOTS`]).
+    fn method(self) -> (usize, &'static str) {
+        match self.method {
+            Some((i, name)) if i < METHOD_SLOTS => (i, name),
+            _ => (METHOD_SLOTS, "other"),
+        }
+    }
+
     /// The slot of the `method`, `era`, `transport` set.
     fn histogram_slot(self) -> usize {
-        let method = self.method.map_or(Method::ALL.len(), |m| m as usize);
-        let era = match self.era {
-            Era::Modern => 0,
-            Era::Legacy => 1,
-        };
-        let transport = match self.transport {
-            Transport::Http => 0,
-            Transport::Stdio => 1,
-        };
-        (method * 2 + era) * 2 + transport
+        (self.method().0 * 2 + usize::from(!self.modern)) * 2 + usize::from(self.stdio)
     }
 
     /// The slot of the whole set.
     fn counter_slot(self) -> usize {
         self.histogram_slot() * RequestOutcome::COUNT + self.outcome as usize
     }
-
-    fn method(self) -> &'static str {
-        self.method.map_or("other", Method::as_str)
-    }
 }
 
-/// The `era` label: `modern` or `legacy`.
-pub(crate) fn era_label(era: Era) -> &'static str {
-    match era {
-        Era::Modern => "modern",
-        Era::Legacy => "legacy",
-    }
+/// The `era` label: `modern` (2026-07-28) or `legacy` (the handshake era).
+pub(crate) fn era_label(modern: bool) -> &'static str {
+    if modern { "modern" } else { "legacy" }
 }
 
 /// The handles of a family's series, each found once in the family and kept in a slot
@@ -300,8 +290,8 @@ impl Metrics {
 
     /// Records one handled request.
     pub(crate) fn request(&self, labels: RequestLabels, elapsed: Duration) {
-        let (method, era) = (labels.method(), era_label(labels.era));
-        let transport = labels.transport.as_str();
+        let (method, era) = (labels.method().1, era_label(labels.modern));
+        let transport = if labels.stdio { "stdio" } else { "http" };
         self.request_counters
             .get(labels.counter_slot(), || {
                 let outcome = labels.outcome.as_str();
@@ -409,9 +399,9 @@ mod tests {
     fn every_family_is_described_and_recorded_values_appear() {
         let m = Metrics::new();
         let call = RequestLabels {
-            method: Some(Method::ToolsCall),
-            era: Era::Modern,
-            transport: Transport::Http,
+            method: Some((4, "tools/call")),
+            modern: true,
+            stdio: false,
             outcome: RequestOutcome::Ok,
         };
         m.request(call, Duration::from_millis(3));
@@ -419,8 +409,8 @@ mod tests {
         m.request(
             RequestLabels {
                 method: None,
-                era: Era::Legacy,
-                transport: Transport::Stdio,
+                modern: false,
+                stdio: true,
                 outcome: RequestOutcome::NotFound,
             },
             Duration::from_millis(1),

@@ -6,7 +6,7 @@ use super::era::Era;
 use super::method::Method;
 use super::server::RequestScope;
 use crate::error::McpError;
-use crate::metrics::{RequestLabels, RequestOutcome};
+use crate::metrics::{METHOD_SLOTS, RequestLabels, RequestOutcome};
 use std::time::Instant;
 
 /// The `outcome` label of a request's result.
@@ -24,6 +24,16 @@ fn outcome<T>(result: &Result<T, McpError>) -> RequestOutcome {
     }
 }
 
+// Every method is counted apart in the request metrics, under its index in `Method::ALL`.
+const _: () = {
+    assert!(Method::ALL.len() <= METHOD_SLOTS);
+    let mut i = 0;
+    while i < Method::ALL.len() {
+        assert!(Method::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 /// Records one handled request, `started` when dispatch began.
 pub(super) fn request<T>(
     method: Option<Method>,
@@ -32,13 +42,14 @@ pub(super) fn request<T>(
     result: &Result<T, McpError>,
     started: Instant,
 ) {
+    let transport = scope
+        .connection
+        .as_ref()
+        .map_or(Transport::Http, |c| c.transport());
     let labels = RequestLabels {
-        method,
-        era,
-        transport: scope
-            .connection
-            .as_ref()
-            .map_or(Transport::Http, |c| c.transport()),
+        method: method.map(|m| (m as usize, m.as_str())),
+        modern: era == Era::Modern,
+        stdio: transport == Transport::Stdio,
         outcome: outcome(result),
     };
     crate::metrics::global().request(labels, started.elapsed());
@@ -52,7 +63,7 @@ pub(super) fn tool_span(tool: &str, era: Era) -> tracing::Span {
         tracing::info_span!(
             "mcp.tool_call",
             mcp.tool = tool,
-            mcp.era = crate::metrics::era_label(era),
+            mcp.era = crate::metrics::era_label(era == Era::Modern),
             mcp.decision = tracing::field::Empty,
         )
     }
