@@ -268,6 +268,27 @@ fn loader_errors_name_file_line_column_and_the_closest_name() {
 }
 
 #[test]
+fn a_token_cache_size_out_of_range_is_refused_where_it_is_written() {
+    for (value, column) in [("-1", 55), ("10000001", 55)] {
+        let broken = POLICY.replace(
+            "resource = \"http://127.0.0.1:8080/mcp\"",
+            &format!("resource = \"http://127.0.0.1:8080/mcp\"\nauth = {{ issuer = \"https://id.example\", token_cache = {value} }}"),
+        );
+        assert_eq!(
+            errors(&broken),
+            [format!(
+                "policy.toml:30:{column}: `auth.token_cache` must be between 0 (no cache) and 10000000 tokens, not {value}"
+            )]
+        );
+    }
+    let fine = POLICY.replace(
+        "resource = \"http://127.0.0.1:8080/mcp\"",
+        "resource = \"http://127.0.0.1:8080/mcp\"\nauth = { issuer = \"https://id.example\", token_cache = 0 }",
+    );
+    assert!(parse(&fine).is_ok(), "0 turns the cache off");
+}
+
+#[test]
 fn unknown_keys_and_values_are_all_reported_with_suggestions() {
     let broken = POLICY
         .replace("[grants]\n", "[grants]\nrole_claim = \"x\"\n")

@@ -154,59 +154,66 @@ async fn every_reload_that_needs_a_restart_says_so() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The token cache's hit and miss counts, read from the Prometheus exporter at `metrics`.
-async fn token_cache_lookups(http: &reqwest::Client, metrics: &str) -> (u64, u64) {
-    let text = http
-        .get(metrics)
-        .send()
-        .await
-        .expect("the exporter answers")
-        .text()
-        .await
-        .expect("a body");
-    let count = |result: &str| {
-        let series = format!("mcp_token_cache_lookups_total{{result=\"{result}\"}} ");
-        text.lines()
-            .find_map(|l| l.strip_prefix(series.as_str()))
-            .map_or(0, |n| n.trim().parse().expect("a count"))
-    };
-    (count("hit"), count("miss"))
+/// TechNova's `dev` environment served over HTTP from a copy of the shipped policy, with its
+/// Prometheus exporter on and `extra` lines added to the environment; tokens from the
+/// development minter.
+struct DevServer {
+    peer: StdioPeer,
+    dir: PathBuf,
+    /// The policy file it serves, and its text.
+    path: PathBuf,
+    text: String,
+    url: String,
+    metrics: String,
+    http: reqwest::Client,
+    token: String,
 }
 
-/// A successful policy reload empties the cache of validated tokens: the next request's
-/// token is verified in full again (a cache miss), the one after comes from the cache.
-#[tokio::test]
-async fn a_policy_reload_makes_every_token_be_verified_again() {
-    let dir = scratch_dir("token-cache");
-    let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
-    let metrics_port = e2e::free_port();
-    let text = shipped.replacen(
-        "list = \"all\"\n",
-        &format!("list = \"all\"\nmetrics = {{ bind = \"127.0.0.1:{metrics_port}\" }}\n"),
-        1,
-    );
-    assert_ne!(text, shipped, "the dev environment gains an exporter");
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, &text).unwrap();
-    let port = e2e::free_port();
-    let bind = format!("127.0.0.1:{port}");
-    let url = format!("http://{bind}/mcp");
-    let jwks = format!("file://{}", e2e::dev_jwks().display());
-    let peer = serve_dev_http(
-        &path,
-        &bind,
-        &[("TECHNOVA_RESOURCE", &url), ("TECHNOVA_JWKS", &jwks)],
-    )
-    .await;
-    let http = e2e::http_client();
-    let metrics = format!("http://127.0.0.1:{metrics_port}/metrics");
-    let token = e2e::dev_token("orders:read", "alice", &url);
-    let list = || async {
+impl DevServer {
+    async fn start(name: &str, extra: &str) -> Self {
+        let dir = scratch_dir(name);
+        let shipped = std::fs::read_to_string(root_policy()).expect("policy.toml");
+        let metrics_port = e2e::free_port();
+        let text = shipped.replacen(
+            "list = \"all\"\n",
+            &format!(
+                "list = \"all\"\nmetrics = {{ bind = \"127.0.0.1:{metrics_port}\" }}\n{extra}"
+            ),
+            1,
+        );
+        assert_ne!(text, shipped, "the dev environment gains an exporter");
+        let path = dir.join("policy.toml");
+        std::fs::write(&path, &text).unwrap();
+        let bind = format!("127.0.0.1:{}", e2e::free_port());
+        let url = format!("http://{bind}/mcp");
+        let jwks = format!("file://{}", e2e::dev_jwks().display());
+        let peer = serve_dev_http(
+            &path,
+            &bind,
+            &[("TECHNOVA_RESOURCE", &url), ("TECHNOVA_JWKS", &jwks)],
+        )
+        .await;
+        let token = e2e::dev_token("orders:read", "alice", &url);
+        Self {
+            peer,
+            dir,
+            path,
+            text,
+            url,
+            metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
+            http: e2e::http_client(),
+            token,
+        }
+    }
+
+    /// One authenticated 2026-07-28 `tools/list`, which must succeed.
+    async fn list(&self) {
         let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list",
             "params": {"_meta": e2e::modern_meta()}});
-        let response = http
-            .post(&url)
-            .bearer_auth(&token)
+        let response = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", "2026-07-28")
             .header("mcp-method", "tools/list")
@@ -214,30 +221,81 @@ async fn a_policy_reload_makes_every_token_be_verified_again() {
             .send()
             .await
             .expect("a response");
-        assert_eq!(response.status(), 200, "{}", peer.stderr());
-    };
+        assert_eq!(response.status(), 200, "{}", self.peer.stderr());
+    }
 
-    list().await;
-    list().await;
+    /// The value of the counter `series` (name and labels) on the exporter; 0 when absent.
+    async fn counter(&self, series: &str) -> u64 {
+        let text = self
+            .http
+            .get(&self.metrics)
+            .send()
+            .await
+            .expect("the exporter answers")
+            .text()
+            .await
+            .expect("a body");
+        let prefix = format!("{series} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .map_or(0, |n| n.trim().parse().expect("a count"))
+    }
+
+    /// The token cache's hit and miss counts.
+    async fn lookups(&self) -> (u64, u64) {
+        (
+            self.counter(r#"mcp_token_cache_lookups_total{result="hit"}"#)
+                .await,
+            self.counter(r#"mcp_token_cache_lookups_total{result="miss"}"#)
+                .await,
+        )
+    }
+
+    fn stop(self) {
+        drop(self.peer);
+        std::fs::remove_dir_all(&self.dir).unwrap();
+    }
+}
+
+/// A successful policy reload empties the cache of validated tokens: the next request's
+/// token is verified in full again (a cache miss), the one after comes from the cache.
+#[tokio::test]
+async fn a_policy_reload_makes_every_token_be_verified_again() {
+    let server = DevServer::start("token-cache", "").await;
+    server.list().await;
+    server.list().await;
     assert_eq!(
-        token_cache_lookups(&http, &metrics).await,
+        server.lookups().await,
         (1, 1),
         "verified once, then remembered"
     );
-    std::fs::write(&path, format!("{text}\n# touched\n")).unwrap();
-    until_lines(&peer, &["policy reloaded"], 1).await;
-    list().await;
+    std::fs::write(&server.path, format!("{}\n# touched\n", server.text)).unwrap();
+    until_lines(&server.peer, &["policy reloaded"], 1).await;
+    server.list().await;
     assert_eq!(
-        token_cache_lookups(&http, &metrics).await,
+        server.lookups().await,
         (1, 2),
         "verified in full again after the reload"
     );
-    list().await;
+    server.list().await;
+    assert_eq!(server.lookups().await, (2, 2), "then remembered again");
+    server.stop();
+}
+
+/// `auth.token_cache` sizes the cache `serve` gives the HTTP transport: with `0`, every
+/// token is verified in full and nothing is looked up.
+#[tokio::test]
+async fn the_policy_sizes_the_token_cache() {
+    let server = DevServer::start("no-token-cache", "auth.token_cache = 0\n").await;
+    server.list().await;
+    server.list().await;
+    assert_eq!(server.lookups().await, (0, 0), "no cache to look in");
     assert_eq!(
-        token_cache_lookups(&http, &metrics).await,
-        (2, 2),
-        "then remembered again"
+        server
+            .counter(r#"mcp_token_validations_total{outcome="valid"}"#)
+            .await,
+        2,
+        "both tokens verified"
     );
-    drop(peer);
-    std::fs::remove_dir_all(&dir).unwrap();
+    server.stop();
 }

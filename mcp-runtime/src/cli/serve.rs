@@ -4,6 +4,7 @@
 //! applies says so, naming the setting.
 
 use super::{Purpose, ServeArgs, TransportArg, state_key};
+use crate::auth::TokenCacheSettings;
 use crate::changes::Notifier;
 use crate::policy::{
     DecisionLog, DecisionLogTarget, EnvSettings, PolicyAuthorizer, PolicyError, PolicyHandle,
@@ -144,6 +145,9 @@ where
                 config.bind = bind;
                 config.auth = settings.auth.clone();
                 config.token_cache_epoch = Some(token_cache_epoch);
+                if let Some(max_entries) = settings.token_cache {
+                    config.token_cache = TokenCacheSettings { max_entries };
+                }
                 config.metrics = settings.metrics.as_ref().map(|m| MetricsEndpoint {
                     bind: m.bind,
                     path: m.path.clone(),
@@ -251,6 +255,7 @@ fn restart_only_changes(started: &EnvSettings, now: &EnvSettings) -> Vec<&'stati
     check("metrics", started.metrics != now.metrics);
     check("decision_log", started.decision_log != now.decision_log);
     check("store", started.store != now.store);
+    check("auth.token_cache", started.token_cache != now.token_cache);
     match (&started.auth, &now.auth) {
         (Some(a), Some(b)) => {
             check("auth.issuer", a.issuer != b.issuer);
@@ -312,6 +317,9 @@ mod tests {
         assert_eq!(restart_only_changes(&a, &d), ["auth.jwks"]);
         let e = settings("metrics = { bind = \"127.0.0.1:9100\" }\n");
         assert_eq!(restart_only_changes(&settings(""), &e), ["metrics"]);
+        let f = settings("auth.issuer = \"https://a.example\"\nauth.token_cache = 500\n");
+        assert_eq!(f.token_cache, Some(500));
+        assert_eq!(restart_only_changes(&a, &f), ["auth.token_cache"]);
     }
 
     #[test]

@@ -212,6 +212,8 @@ pub(crate) struct AuthSection {
     pub leeway: Option<Name>,
     /// Authorization servers advertised in the protected resource metadata.
     pub authorization_servers: Option<Vec<Name>>,
+    /// The most validated tokens remembered at once (`0` turns the cache off).
+    pub token_cache: Option<Spanned<i64>>,
 }
 
 /// `metrics = { … }`: where the Prometheus exporter listens.

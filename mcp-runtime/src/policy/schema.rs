@@ -294,7 +294,8 @@ mod tests {
                 "jwks",
                 "algorithms",
                 "leeway",
-                "authorization_servers"
+                "authorization_servers",
+                "token_cache"
             ]
         );
         assert_eq!(

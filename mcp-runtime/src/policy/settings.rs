@@ -24,6 +24,9 @@ pub struct EnvSettings {
     pub resource: Option<String>,
     /// Token validation (HTTP, and stdio with `token_env`).
     pub auth: Option<TokenValidation>,
+    /// `auth.token_cache`: the most validated tokens the HTTP transport remembers at once
+    /// (`Some(0)`: none); `None`: the transport's default.
+    pub token_cache: Option<usize>,
     /// What `tools/list` shows.
     pub list: ListMode,
     /// The local stdio user's subject.
@@ -252,6 +255,10 @@ pub(super) fn resolve(
         bind,
         resource,
         auth,
+        token_cache: layers
+            .iter()
+            .rev()
+            .find_map(|(_, s)| s.auth.as_ref().and_then(|a| a.token_cache)),
         list,
         principal_sub: principal.map(|p| p.sub.clone()),
         principal_scopes: principal.map(|p| p.scopes.clone()).unwrap_or_default(),

@@ -112,6 +112,8 @@ pub(crate) struct Auth {
     pub(crate) leeway: Option<Duration>,
     /// `authorization_servers`.
     pub(crate) authorization_servers: Option<Vec<Template>>,
+    /// `token_cache` (at most [`MAX_TOKEN_CACHE`](super::values::MAX_TOKEN_CACHE)).
+    pub(crate) token_cache: Option<usize>,
 }
 
 /// `metrics`, validated.

@@ -13,7 +13,7 @@ use super::scopes::{MAX_SCOPES, ScopeId};
 use super::valid::{
     Auth, Claim, ClaimPath, Layer, Principal, Rule, RuleKey, ValidEnv, ValidPolicy, ValidTarget,
 };
-use super::values::{ALGORITHMS, Template, parse_duration, parse_rate_limit};
+use super::values::{ALGORITHMS, MAX_TOKEN_CACHE, Template, parse_duration, parse_rate_limit};
 use crate::authz::{Catalog, Primitive};
 use crate::registry::validate_scope;
 use std::collections::{BTreeMap, BTreeSet};
@@ -517,6 +517,19 @@ impl<'a> Validator<'a> {
             match parse_duration(leeway.get_ref()) {
                 Ok(d) => out.leeway = Some(d),
                 Err(why) => self.error(leeway.span(), why, None),
+            }
+        }
+        if let Some(size) = &auth.token_cache {
+            match usize::try_from(*size.get_ref()) {
+                Ok(n) if n <= MAX_TOKEN_CACHE => out.token_cache = Some(n),
+                _ => self.error(
+                    size.span(),
+                    format!(
+                        "`auth.token_cache` must be between 0 (no cache) and {MAX_TOKEN_CACHE} tokens, not {}",
+                        size.get_ref()
+                    ),
+                    None,
+                ),
             }
         }
         out

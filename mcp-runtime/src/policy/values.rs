@@ -79,6 +79,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// The largest `auth.token_cache` (validated tokens remembered at once): about 17 GiB of
+/// cached callers at the typical 1.7 KiB each, far above any sensible setting.
+pub(crate) const MAX_TOKEN_CACHE: usize = 10_000_000;
+
 /// JWS algorithms a policy may accept: asymmetric only (never `none`, never an HMAC secret).
 pub(crate) const ALGORITHMS: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
