@@ -54,9 +54,10 @@
 //!
 //! # Where things are
 //! [`HttpConfig`] and [`HttpError`] in `config`; the router, its layers and graceful shutdown
-//! in `server`; the `Host`/`Origin` check in `origin`; credential headers marked sensitive in `sensitive`; bearer tokens in `authn`; `POST` in
-//! `post`; `GET` and `DELETE` in `stream`; the change streams (`GET`, `subscriptions/listen`) in
-//! `listen`; legacy sessions in `session`; CORS in `cors`;
+//! in `server`; the `Host`/`Origin` check in `origin`; credential headers marked sensitive in
+//! `sensitive`; bearer tokens in `authn`; `POST` in `post`; `GET` and `DELETE` in `stream`; the
+//! change streams (`GET`, `subscriptions/listen`) in `listen`; legacy sessions in `session`;
+//! CORS in `cors`;
 //! every refusal the transport makes in `refusal`; JSON and SSE answers in `reply`;
 //! `/healthz` and `/readyz` in `health`; the Prometheus exporter ([`HttpConfig::metrics`],
 //! a listener of its own) in `exporter`.
