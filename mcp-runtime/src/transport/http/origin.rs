@@ -1,8 +1,8 @@
 //! The `Host` and `Origin` checks (against DNS rebinding), run before any handler.
 
+use super::health;
 use super::refusal::Refusal;
 use super::server::App;
-use axum::extract::Request;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::future::{Either, Ready, ready};
@@ -47,8 +47,9 @@ pub(super) fn origin_matches(allowed: &str, origin: &str) -> bool {
     }
 }
 
-/// The `Host` / `Origin` check as a tower layer (a plain service wrapping each route: nothing
-/// is boxed or cloned per request).
+/// The `Host` / `Origin` check as a tower layer around the whole router: every path but the
+/// probes ([`health::HEALTHZ`], [`health::READYZ`]) is checked, unknown paths included. A
+/// plain service: nothing is boxed or cloned per request.
 #[derive(Clone)]
 pub(super) struct CheckOriginLayer {
     app: Arc<App>,
@@ -78,9 +79,9 @@ pub(super) struct CheckOrigin<S> {
     app: Arc<App>,
 }
 
-impl<S> Service<Request> for CheckOrigin<S>
+impl<S, B> Service<axum::http::Request<B>> for CheckOrigin<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<axum::http::Request<B>, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -90,8 +91,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
-        match refusal(&self.app, &request) {
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let probe = matches!(request.uri().path(), health::HEALTHZ | health::READYZ);
+        match refusal(&self.app, &request).filter(|_| !probe) {
             Some(refused) => Either::Left(ready(Ok(refused.into_response()))),
             None => Either::Right(self.inner.call(request)),
         }
@@ -100,7 +102,7 @@ where
 
 /// Refuses a foreign `Host` (unless any host is allowed) and a foreign `Origin` (when the
 /// header is present) with `403`.
-fn refusal(app: &App, request: &Request) -> Option<Refusal> {
+fn refusal<B>(app: &App, request: &axum::http::Request<B>) -> Option<Refusal> {
     let headers = request.headers();
     if !app.allowed_hosts.is_empty() {
         let host = headers

@@ -8,10 +8,11 @@ use crate::auth::TokenValidator;
 use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_url};
 use crate::context::Caller;
 use crate::protocol::Server;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::{Router, ServiceExt};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -21,6 +22,29 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+/// The layers every request passes first, outermost first: credential headers marked
+/// sensitive, tracing, panics caught, the request timeout, the body limit, and the `Host` /
+/// `Origin` check (which the probes skip: they address the pod by IP and carry no Origin).
+///
+/// [`router`] applies them with `Router::layer` (which wraps each route); [`serve_listener`]
+/// wraps the whole router in them once, so a request goes through one service per layer
+/// rather than boxed clones of each route.
+macro_rules! outer_layers {
+    ($config:expr, $app:expr) => {
+        ServiceBuilder::new()
+            .layer(super::sensitive::MarkSensitiveLayer)
+            .layer(TraceLayer::new_for_http())
+            .layer(CatchPanicLayer::new())
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                $config.request_timeout,
+            ))
+            .layer(DefaultBodyLimit::disable())
+            .layer(RequestBodyLimitLayer::new($config.max_body_bytes))
+            .layer(origin::CheckOriginLayer::new($app.clone()))
+    };
+}
 
 /// What every handler of the endpoint shares.
 pub(super) struct App {
@@ -50,7 +74,8 @@ pub(super) struct App {
 /// # Errors
 /// Unusable token-validation or path settings.
 pub fn router(server: Server, config: HttpConfig) -> Result<Router, HttpError> {
-    build(server, &config).map(|(router, _)| router)
+    let (routes, app) = build(server, &config)?;
+    Ok(routes.layer(outer_layers!(config, app)))
 }
 
 pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<App>), HttpError> {
@@ -134,23 +159,7 @@ pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<
     let routes = routes.layer(axum::middleware::from_fn(
         super::trace_context::continue_trace,
     ));
-    let router = routes
-        .layer(origin::CheckOriginLayer::new(app.clone()))
-        // Probes address the pod by IP and carry no Origin: after the Host / Origin check.
-        .merge(health::routes())
-        .with_state(app.clone())
-        .layer(
-            ServiceBuilder::new()
-                .layer(super::sensitive::MarkSensitiveLayer)
-                .layer(TraceLayer::new_for_http())
-                .layer(CatchPanicLayer::new())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    config.request_timeout,
-                ))
-                .layer(DefaultBodyLimit::disable())
-                .layer(RequestBodyLimitLayer::new(config.max_body_bytes)),
-        );
+    let router = routes.merge(health::routes()).with_state(app.clone());
     Ok((router, app))
 }
 
@@ -169,7 +178,11 @@ pub async fn serve_listener<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let (router, app) = build(server, &config)?;
+    let (routes, app) = build(server, &config)?;
+    let service = ServiceBuilder::new()
+        .map_response(IntoResponse::into_response)
+        .layer(outer_layers!(config, app))
+        .service(routes);
     let addr = listener.local_addr()?;
     let exporter = match &config.metrics {
         Some(endpoint) => Some(exporter::start(endpoint, app.clone()).await?),
@@ -194,7 +207,11 @@ where
             token.cancel();
         }
     };
-    let serve = axum::serve(listener, router).with_graceful_shutdown(signal);
+    let serve = axum::serve(
+        listener,
+        ServiceExt::<axum::extract::Request>::into_make_service(service),
+    )
+    .with_graceful_shutdown(signal);
     let grace = config.shutdown_grace;
     tokio::select! {
         result = serve.into_future() => result?,
