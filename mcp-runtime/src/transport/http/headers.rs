@@ -5,7 +5,8 @@ use super::refusal::Refusal;
 use crate::error::McpError;
 use crate::jsonrpc::Request;
 use crate::protocol::{Era, LEGACY_VERSIONS, modern_meta_version};
-use axum::http::HeaderMap;
+use axum::http::header::AsHeaderName;
+use axum::http::{HeaderMap, HeaderName};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -19,8 +20,14 @@ pub(crate) const METHOD: &str = "mcp-method";
 /// `Mcp-Name`.
 pub(crate) const NAME: &str = "mcp-name";
 
+// The names above, parsed once: a lookup by `&str` parses and lower-cases the name first.
+static PROTOCOL_VERSION_NAME: HeaderName = HeaderName::from_static(PROTOCOL_VERSION);
+static SESSION_ID_NAME: HeaderName = HeaderName::from_static(SESSION_ID);
+static METHOD_NAME: HeaderName = HeaderName::from_static(METHOD);
+static NAME_NAME: HeaderName = HeaderName::from_static(NAME);
+
 /// A header's value as text; `Err` when it carries bytes that are not visible ASCII.
-pub(crate) fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ()> {
+pub(crate) fn text<K: AsHeaderName>(headers: &HeaderMap, name: K) -> Result<Option<&str>, ()> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => v.to_str().map(Some).map_err(|_| ()),
@@ -49,10 +56,10 @@ pub(crate) fn detect_request_era(headers: &HeaderMap, params: &Map<String, Value
 
 /// The era of a POST whose body is one message, with or without `params._meta`.
 fn era_of(headers: &HeaderMap, has_meta: bool) -> Era {
-    if headers.contains_key(SESSION_ID) {
+    if headers.contains_key(&SESSION_ID_NAME) {
         return Era::Legacy;
     }
-    match headers.get(PROTOCOL_VERSION) {
+    match headers.get(&PROTOCOL_VERSION_NAME) {
         Some(v) if !has_meta => {
             let legacy = v.to_str().is_ok_and(|v| LEGACY_VERSIONS.contains(&v));
             if legacy { Era::Legacy } else { Era::Modern }
@@ -105,7 +112,7 @@ pub(crate) fn decode_value(raw: &str) -> Option<Cow<'_, str>> {
 /// the dispatcher, which sees the same request next.
 pub(crate) fn check_modern(headers: &HeaderMap, request: &Request) -> Result<(), McpError> {
     let mismatch = |why: String| McpError::HeaderMismatch(why);
-    let version = text(headers, PROTOCOL_VERSION)
+    let version = text(headers, &PROTOCOL_VERSION_NAME)
         .map_err(|()| mismatch("MCP-Protocol-Version carries invalid characters".to_owned()))?
         .ok_or_else(|| mismatch("the MCP-Protocol-Version header is required".to_owned()))?;
     let meta_version = modern_meta_version(&request.params)?;
@@ -114,7 +121,7 @@ pub(crate) fn check_modern(headers: &HeaderMap, request: &Request) -> Result<(),
             "MCP-Protocol-Version `{version}` does not match `_meta` protocol version `{meta_version}`"
         )));
     }
-    let method = text(headers, METHOD)
+    let method = text(headers, &METHOD_NAME)
         .map_err(|()| mismatch("Mcp-Method carries invalid characters".to_owned()))?
         .ok_or_else(|| mismatch("the Mcp-Method header is required".to_owned()))?;
     if method != request.method {
@@ -129,7 +136,7 @@ pub(crate) fn check_modern(headers: &HeaderMap, request: &Request) -> Result<(),
         _ => None,
     };
     if let Some(field) = name_field {
-        let raw = text(headers, NAME)
+        let raw = text(headers, &NAME_NAME)
             .map_err(|()| mismatch("Mcp-Name carries invalid characters".to_owned()))?
             .ok_or_else(|| mismatch(format!("the Mcp-Name header is required for {method}")))?;
         let name = decode_value(raw)
@@ -341,7 +348,7 @@ mod tests {
                 let _ = check_legacy_version(&h);
                 let _ = names_legacy_version(&h);
                 for (name, _) in &pairs {
-                    let _ = text(&h, name);
+                    let _ = text(&h, *name);
                 }
                 if let Err(e) = check_modern(&h, &request) {
                     prop_assert!(matches!(e.code(), -32020 | -32602), "{e:?}");
