@@ -1,11 +1,12 @@
 //! Routing: from a decoded JSON-RPC message to the handler of its method, in its era, with
 //! batches, cancellation, notifications and the `result` wrapping of each era.
 
+use super::answer::Answer;
 use super::era::{Era, era_of, validate_modern_meta};
 use super::lifecycle::not_initialized;
 use super::method::{Method, NotificationMethod};
 use super::server::{RequestScope, Server};
-use super::{Connection, Object, meta};
+use super::{Connection, Object};
 use crate::context::{Caller, LogLevel, Outbound};
 use crate::error::McpError;
 use crate::jsonrpc::{
@@ -14,7 +15,7 @@ use crate::jsonrpc::{
 };
 use futures::FutureExt;
 use futures::future::{Abortable, BoxFuture};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 impl Server {
@@ -235,6 +236,18 @@ impl Server {
         self.handle(request, method, era, scope).await
     }
 
+    /// [`Server::handle_request`], with a tool's result left typed (see [`Answer`]) for a
+    /// transport that writes it out directly.
+    pub(crate) async fn handle_request_answer(
+        &self,
+        request: Request,
+        era: Era,
+        scope: &RequestScope,
+    ) -> Result<Answer, McpError> {
+        let method = Method::parse(&request.method);
+        self.answer(request, method, era, scope).await
+    }
+
     /// [`Server::handle_request`] for a request whose method is already parsed.
     async fn handle(
         &self,
@@ -243,13 +256,27 @@ impl Server {
         era: Era,
         scope: &RequestScope,
     ) -> Result<Value, McpError> {
+        self.answer(request, method, era, scope)
+            .await
+            .and_then(Answer::into_object)
+            .map(Value::Object)
+    }
+
+    /// Handles the request and records it in the metrics.
+    async fn answer(
+        &self,
+        request: Request,
+        method: Option<Method>,
+        era: Era,
+        scope: &RequestScope,
+    ) -> Result<Answer, McpError> {
         let started = std::time::Instant::now();
         let result = match era {
             Era::Modern => self.handle_modern(request, method, scope).await,
             Era::Legacy => self.handle_legacy(request, method, scope).await,
         };
         super::observe::request(method, era, scope, &result, started);
-        result.map(Value::Object)
+        result
     }
 
     async fn handle_modern(
@@ -257,21 +284,31 @@ impl Server {
         request: Request,
         method: Option<Method>,
         scope: &RequestScope,
-    ) -> Result<Object, McpError> {
+    ) -> Result<Answer, McpError> {
         let modern = validate_modern_meta(&request.params)?;
         let mut result = match method {
             Some(Method::ServerDiscover) => self.discover(),
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Modern)?,
             Some(Method::SubscriptionsListen) => self.listen_on_connection(&request, scope).await?,
             Some(Method::ToolsCall) => {
-                self.call_tool(
-                    request,
-                    scope,
-                    modern.log_level,
-                    modern.capabilities.as_ref(),
-                    Era::Modern,
-                )
-                .await?
+                let answer = self
+                    .call_tool(
+                        request,
+                        scope,
+                        modern.log_level,
+                        modern.capabilities.as_ref(),
+                        Era::Modern,
+                    )
+                    .await?;
+                match answer {
+                    Answer::Tool { result, .. } => {
+                        return Ok(Answer::Tool {
+                            result,
+                            server_info: Some(self.inner.info_json.clone()),
+                        });
+                    }
+                    Answer::Object(result) => result,
+                }
             }
             _ => {
                 let capabilities = modern.capabilities.as_ref();
@@ -281,14 +318,8 @@ impl Server {
             }
         };
         // An input-required result has its own `resultType`.
-        result
-            .entry("resultType")
-            .or_insert_with(|| json!("complete"));
-        let meta_obj = result.entry("_meta").or_insert_with(|| json!({}));
-        if let Some(m) = meta_obj.as_object_mut() {
-            m.insert(meta::SERVER_INFO.into(), self.inner.info_json.clone());
-        }
-        Ok(result)
+        super::answer::decorate(&mut result, &self.inner.info_json);
+        Ok(Answer::Object(result))
     }
 
     async fn handle_legacy(
@@ -296,29 +327,34 @@ impl Server {
         request: Request,
         method: Option<Method>,
         scope: &RequestScope,
-    ) -> Result<Object, McpError> {
+    ) -> Result<Answer, McpError> {
         let connection = scope.connection.as_deref();
         match method {
-            Some(Method::Initialize) => return self.initialize(&request.params, connection),
-            Some(Method::Ping) => return Ok(Object::new()),
+            Some(Method::Initialize) => {
+                return self
+                    .initialize(&request.params, connection)
+                    .map(Answer::Object);
+            }
+            Some(Method::Ping) => return Ok(Answer::Object(Object::new())),
             _ => {}
         }
         let Some(connection) = connection.filter(|c| c.protocol_version().is_some()) else {
             return Err(not_initialized());
         };
-        match method {
+        let result = match method {
             Some(Method::LoggingSetLevel) => self.set_log_level(&request.params, Some(connection)),
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Legacy),
             Some(Method::ToolsCall) => {
                 let capabilities = connection.client_capabilities();
-                self.call_tool(
-                    request,
-                    scope,
-                    connection.log_level(),
-                    capabilities.as_ref(),
-                    Era::Legacy,
-                )
-                .await
+                return self
+                    .call_tool(
+                        request,
+                        scope,
+                        connection.log_level(),
+                        capabilities.as_ref(),
+                        Era::Legacy,
+                    )
+                    .await;
             }
             Some(Method::ResourcesSubscribe) if !self.inner.resources.is_empty() => {
                 self.subscribe(&request, scope).await
@@ -333,7 +369,8 @@ impl Server {
                 self.handle_primitive(request, method, scope, level, capabilities, Era::Legacy)
                     .await
             }
-        }
+        };
+        result.map(Answer::Object)
     }
 
     /// Resources, prompts and completion: the same in both eras except for caching hints

@@ -15,6 +15,7 @@
 //! per-subscriber [`Feed`] in `subscriptions`, asking the
 //! client (legacy requests or modern input-required rounds) in `input`.
 
+mod answer;
 mod approval;
 mod builder;
 mod completion;
@@ -35,6 +36,7 @@ mod subscriptions;
 mod tools;
 
 pub use crate::context::Outbound;
+pub(crate) use answer::Answer;
 pub use builder::{Implementation, ServerBuilder};
 pub use connection::{Connection, Transport};
 pub use era::{Era, detect_era, meta};

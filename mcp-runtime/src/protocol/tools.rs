@@ -1,11 +1,12 @@
 //! The tool methods: `tools/list`, and `tools/call` with its capability, argument and
 //! outcome handling.
 
+use super::answer::Answer;
 use super::approval::Gate;
 use super::era::Era;
 use super::input;
 use super::server::{RequestScope, Server};
-use super::{Object, take_name, to_object, unknown};
+use super::{Object, take_name, unknown};
 use crate::authz::{CallInput, Target};
 use crate::content::Arguments;
 use crate::context::{LogLevel, ToolContext};
@@ -51,7 +52,7 @@ impl Server {
         log_level: Option<LogLevel>,
         client_capabilities: Option<&Value>,
         era: Era,
-    ) -> Result<Object, McpError> {
+    ) -> Result<Answer, McpError> {
         let Request { id, mut params, .. } = request;
         let name = take_name(&mut params, "tools/call")?;
         let tool = self
@@ -92,7 +93,7 @@ impl Server {
         {
             Gate::Open => false,
             Gate::Approved => true,
-            Gate::Answer(result) => return Ok(result),
+            Gate::Answer(result) => return Ok(Answer::Object(result)),
         };
         let progress_token = params
             .get_mut("_meta")
@@ -113,16 +114,19 @@ impl Server {
             .instrument(span)
             .await;
         if let Some(result) = self.input_required(&asking)? {
-            return Ok(result);
+            return Ok(Answer::Object(result));
         }
         let name = tool.name();
         match outcome {
-            Ok(Ok(result)) => to_object(result),
+            Ok(Ok(result)) => Ok(Answer::Tool {
+                result,
+                server_info: None,
+            }),
             Ok(Err(error)) if error.is_invalid_arguments() => Err(McpError::InvalidParams {
                 message: format!("Invalid arguments for tool {name}: {}", error.message()),
                 data: Some(json!({ "tool": name })),
             }),
-            Ok(Err(error)) => Ok(error_result(error.message())),
+            Ok(Err(error)) => Ok(Answer::Object(error_result(error.message()))),
             Err(panic) => {
                 let what = panic
                     .downcast_ref::<&str>()
@@ -130,9 +134,9 @@ impl Server {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(tool = name, panic = %what, "tool handler panicked");
-                Ok(error_result(&format!(
+                Ok(Answer::Object(error_result(&format!(
                     "The tool `{name}` failed unexpectedly (internal error)."
-                )))
+                ))))
             }
         }
     }

@@ -138,8 +138,11 @@ async fn modern_request(
     let call = async move {
         let id = request.id.clone();
         Some(
-            match server.handle_request(request, Era::Modern, &scope).await {
-                Ok(result) => Outcome::Result { id, result },
+            match server
+                .handle_request_answer(request, Era::Modern, &scope)
+                .await
+            {
+                Ok(answer) => Outcome::Answer { id, answer },
                 Err(error) => Outcome::Error { id, error },
             },
         )

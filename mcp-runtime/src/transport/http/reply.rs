@@ -5,6 +5,7 @@ use super::refusal::Refusal;
 use crate::auth::challenge::Challenge;
 use crate::error::McpError;
 use crate::jsonrpc::{JSONRPC_VERSION, RequestId, error_response, success_response};
+use crate::protocol::Answer;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -128,6 +129,13 @@ pub(crate) enum Outcome {
         /// The result.
         result: Value,
     },
+    /// The [`Answer`] to request `id`, written out the same way.
+    Answer {
+        /// The request.
+        id: RequestId,
+        /// The result.
+        answer: Answer,
+    },
     /// A typed error for request `id`.
     Error {
         /// The request.
@@ -142,6 +150,10 @@ impl Outcome {
         match self {
             Self::Message(v) => v,
             Self::Result { id, result } => success_response(&id, result),
+            Self::Answer { id, answer } => match answer.into_object() {
+                Ok(result) => success_response(&id, Value::Object(result)),
+                Err(error) => error_response(Some(&id), &error.to_error_object()),
+            },
             Self::Error { id, error } => error_response(Some(&id), &error.to_error_object()),
         }
     }
@@ -150,14 +162,14 @@ impl Outcome {
 /// A success response as it is written: the same members, in the same order, as
 /// `success_response` gives once serialized.
 #[derive(serde::Serialize)]
-struct Success<'a> {
+struct Success<'a, R> {
     id: &'a RequestId,
     jsonrpc: &'static str,
-    result: &'a Value,
+    result: &'a R,
 }
 
-impl<'a> Success<'a> {
-    fn new(id: &'a RequestId, result: &'a Value) -> Self {
+impl<'a, R: serde::Serialize> Success<'a, R> {
+    fn new(id: &'a RequestId, result: &'a R) -> Self {
         Self {
             id,
             jsonrpc: JSONRPC_VERSION,
@@ -249,6 +261,9 @@ fn answer(
             Some(Outcome::Message(v)) => json(StatusCode::OK, &v),
             Some(Outcome::Result { id, result }) => {
                 json(StatusCode::OK, &Success::new(&id, &result))
+            }
+            Some(Outcome::Answer { id, answer }) => {
+                json(StatusCode::OK, &Success::new(&id, &answer))
             }
             Some(Outcome::Error { id, error: e }) => error(Some(&id), &e, &hint),
         }
