@@ -48,6 +48,26 @@ pub(crate) fn memory(pid: u32) -> Memory {
     }
 }
 
+/// CPU time a process has used so far, user and system together, from `/proc/PID/stat`
+/// (`utime` + `stime`, in clock ticks of `USER_HZ`, which Linux fixes at 100 per second for
+/// every process-visible interface).
+pub(crate) fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    Duration::from_millis(cpu_ticks(&stat) * 10)
+}
+
+/// `utime + stime` of a `/proc/PID/stat` line. The command name (field 2) may hold spaces and
+/// parentheses, so fields are counted after its closing parenthesis.
+fn cpu_ticks(stat: &str) -> u64 {
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    // After the name: state (3), ppid (4), … utime (14), stime (15).
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    field(14).unwrap_or(0) + field(15).unwrap_or(0)
+}
+
 impl Server {
     /// Starts `bench serve <args…>` with `env`, and waits (up to 20 s) until `addr` accepts
     /// connections.
@@ -126,5 +146,28 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 907 0 0 0 157 43 0 0 20 0 3 0";
+        assert_eq!(cpu_ticks(stat), 200);
+        assert_eq!(cpu_ticks("garbage"), 0);
+    }
+
+    #[test]
+    fn this_process_has_used_some_cpu() {
+        let spin = std::time::Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(60) {
+            x = x.wrapping_mul(31).wrapping_add(7);
+        }
+        assert!(x != 1);
+        assert!(cpu_time(std::process::id()) > Duration::ZERO);
     }
 }

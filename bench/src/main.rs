@@ -323,6 +323,7 @@ fn http(
                 ),
                 None => (script, None),
             };
+            let cpu_before = child::cpu_time(server.pid());
             let result = wrk::run(&wrk::Load {
                 url: &url,
                 connections,
@@ -331,6 +332,7 @@ fn http(
                 tokens,
             })
             .with_context(|| format!("{} at {connections} connections", s.label))?;
+            let cpu = child::cpu_time(server.pid()).saturating_sub(cpu_before);
             let memory = child::memory(server.pid());
             server.stop();
             let mut note = String::new();
@@ -359,6 +361,7 @@ fn http(
                 connections,
                 result,
                 memory,
+                cpu,
                 note,
             });
         }

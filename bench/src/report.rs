@@ -16,6 +16,8 @@ pub(crate) struct Row {
     pub(crate) result: WrkResult,
     /// The server's memory after the run.
     pub(crate) memory: Memory,
+    /// The CPU time (user and system) the server process used during the run.
+    pub(crate) cpu: std::time::Duration,
     /// A note (e.g. tokens reused because the list ran out).
     pub(crate) note: String,
 }
@@ -26,6 +28,18 @@ fn ms(us: u64) -> String {
 
 fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// Server CPU time per request, in microseconds: what the server itself spends, whatever
+/// share of the cores wrk took.
+fn cpu_per_request(row: &Row) -> String {
+    if row.result.requests == 0 {
+        return "-".to_owned();
+    }
+    format!(
+        "{:.1}",
+        row.cpu.as_secs_f64() * 1e6 / row.result.requests as f64
+    )
 }
 
 fn ratio(a: f64, b: Option<f64>) -> String {
@@ -73,8 +87,17 @@ pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
             .map(|r| r.result.rps)
     };
     println!(
-        "{:<34} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  note",
-        "server", "conns", "req/s", "p50 ms", "p99 ms", "RSS MiB", "peak", "/rmcp", "/axum"
+        "{:<34} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  note",
+        "server",
+        "conns",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "cpu µs",
+        "RSS MiB",
+        "peak",
+        "/rmcp",
+        "/axum"
     );
     for r in rows {
         let mut note = r.note.clone();
@@ -85,12 +108,13 @@ pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
             ));
         }
         println!(
-            "{:<34} {:>5} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
+            "{:<34} {:>5} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
             r.label,
             r.connections,
             r.result.rps,
             ms(r.result.p50_us),
             ms(r.result.p99_us),
+            cpu_per_request(r),
             mib(r.memory.rss_kib),
             mib(r.memory.peak_kib),
             ratio(r.result.rps, reference(rmcp, r.connections)),
@@ -154,6 +178,7 @@ mod tests {
                 ..WrkResult::default()
             },
             memory: Memory::default(),
+            cpu: std::time::Duration::from_millis(500),
             note: String::new(),
         }
     }
@@ -180,5 +205,15 @@ mod tests {
                 ("b", 16, 10.0, ""),
             ]
         );
+    }
+
+    #[test]
+    fn cpu_per_request_divides_the_server_time_by_the_requests() {
+        let mut r = row("a", 16, 1.0);
+        r.result.requests = 20_000;
+        // 500 ms over 20 000 requests.
+        assert_eq!(cpu_per_request(&r), "25.0");
+        r.result.requests = 0;
+        assert_eq!(cpu_per_request(&r), "-");
     }
 }
