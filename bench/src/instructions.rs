@@ -6,6 +6,12 @@
 //! the two totals divided by `n` leaves out start-up, shutdown and the first requests (lazy
 //! initialisation, buffer growth). What is counted is the server process's user-space
 //! instructions (all its threads); the kernel's share (sockets, scheduling) is not.
+//!
+//! Callgrind also simulates the caches ([`CACHES`]: 32 KiB L1 instruction and data caches,
+//! 512 KiB last level, 64-byte lines), and counts the L1 misses per request: how much code
+//! and data a request touches beyond what stays cached from the one before. On a loaded
+//! machine, where other processes evict the caches between requests, that footprint, more
+//! than the instruction count, sets the CPU time a request takes.
 
 use crate::child::free_port;
 use crate::wrk::HttpRequest;
@@ -34,7 +40,56 @@ pub(crate) struct Subject<'a> {
     pub(crate) request: &'a HttpRequest,
 }
 
-/// Instructions per request of `subject`, from two runs under callgrind. The profiles are
+/// The simulated caches (callgrind options): L1 instruction and data caches of 32 KiB,
+/// 8-way, and a last level of 512 KiB, 16-way (the per-core L2 of the machines the bench
+/// runs on), all with 64-byte lines.
+const CACHES: [&str; 3] = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=524288,16,64"];
+
+/// Per request: instructions, and misses of the simulated L1 caches.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct PerRequest {
+    /// Instructions executed.
+    pub(crate) instructions: f64,
+    /// L1 instruction-cache misses (code fetched from further away).
+    pub(crate) i1_misses: f64,
+    /// L1 data-cache misses, reads and writes.
+    pub(crate) d1_misses: f64,
+}
+
+/// Totals of one profile, in callgrind's event names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Totals {
+    ir: u64,
+    i1mr: u64,
+    d1mr: u64,
+    d1mw: u64,
+}
+
+impl Totals {
+    /// Reads the `events:` line and the `summary:` (or `totals:`) line of a profile.
+    fn parse(profile: &str) -> Option<Self> {
+        let line = |prefix: &str| profile.lines().find_map(|l| l.strip_prefix(prefix));
+        let names: Vec<&str> = line("events:")?.split_whitespace().collect();
+        let values: Vec<u64> = line("summary:")
+            .or_else(|| line("totals:"))?
+            .split_whitespace()
+            .map(|v| v.parse().ok())
+            .collect::<Option<_>>()?;
+        // Trailing events with no occurrence may be left out of the totals.
+        let get = |name: &str| {
+            let i = names.iter().position(|n| *n == name)?;
+            Some(values.get(i).copied().unwrap_or(0))
+        };
+        Some(Self {
+            ir: get("Ir")?,
+            i1mr: get("I1mr").unwrap_or(0),
+            d1mr: get("D1mr").unwrap_or(0),
+            d1mw: get("D1mw").unwrap_or(0),
+        })
+    }
+}
+
+/// What `subject` costs per request, from two runs under callgrind. The profiles are
 /// written to `keep` (for `callgrind_annotate`) when given, else to `dir` and removed.
 pub(crate) fn per_request(
     subject: &Subject<'_>,
@@ -43,20 +98,30 @@ pub(crate) fn per_request(
     keep: Option<&Path>,
     warmup: u64,
     n: u64,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<PerRequest> {
     let short = total(subject, env, dir, keep, warmup)?;
     let long = total(subject, env, dir, keep, warmup + n)?;
-    Ok(long.saturating_sub(short) as f64 / n.max(1) as f64)
+    Ok(difference(short, long, n))
 }
 
-/// The instructions the server executed from start to exit, having answered `requests`.
+/// `(long - short) / n` for each count.
+fn difference(short: Totals, long: Totals, n: u64) -> PerRequest {
+    let per = |a: u64, b: u64| b.saturating_sub(a) as f64 / n.max(1) as f64;
+    PerRequest {
+        instructions: per(short.ir, long.ir),
+        i1_misses: per(short.i1mr, long.i1mr),
+        d1_misses: per(short.d1mr + short.d1mw, long.d1mr + long.d1mw),
+    }
+}
+
+/// What the server executed from start to exit, having answered `requests`.
 fn total(
     subject: &Subject<'_>,
     env: &[(String, String)],
     dir: &Path,
     keep: Option<&Path>,
     requests: u64,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Totals> {
     let addr = free_port()?;
     let out = keep
         .unwrap_or(dir)
@@ -68,6 +133,8 @@ fn total(
         .collect();
     let child = Command::new("valgrind")
         .arg("--tool=callgrind")
+        .arg("--cache-sim=yes")
+        .args(CACHES)
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(std::env::current_exe()?)
         .arg("serve")
@@ -98,14 +165,7 @@ fn total(
     if keep.is_none() {
         let _ = std::fs::remove_file(&out);
     }
-    profile
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("summary:")
-                .or_else(|| l.strip_prefix("totals:"))
-        })
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .context("no instruction total in the callgrind profile")
+    Totals::parse(&profile).context("no instruction total in the callgrind profile")
 }
 
 /// Kills (by PID) a server left running by an error.
@@ -187,4 +247,57 @@ fn drive(addr: SocketAddr, request: &HttpRequest, n: u64) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_are_read_by_event_name() {
+        let profile = "version: 1\ncreator: callgrind-3.19.0\n\
+            events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n\
+            fn=main\n1 2 3\n\
+            summary: 1000 300 200 40 7 5 2 1\n\
+            totals: 1000 300 200 40 7 5 2 1\n";
+        let t = Totals::parse(profile).unwrap();
+        assert_eq!(
+            t,
+            Totals {
+                ir: 1000,
+                i1mr: 40,
+                d1mr: 7,
+                d1mw: 5
+            }
+        );
+        // Without the cache simulation only `Ir` is there.
+        let plain = "events: Ir\nsummary: 77\n";
+        assert_eq!(Totals::parse(plain).unwrap().ir, 77);
+        assert_eq!(Totals::parse("events: Ir\n"), None);
+    }
+
+    #[test]
+    fn per_request_counts_leave_the_warm_up_out() {
+        let short = Totals {
+            ir: 1_000,
+            i1mr: 100,
+            d1mr: 10,
+            d1mw: 10,
+        };
+        let long = Totals {
+            ir: 61_000,
+            i1mr: 3_100,
+            d1mr: 510,
+            d1mw: 210,
+        };
+        let per = difference(short, long, 20);
+        assert_eq!(
+            per,
+            PerRequest {
+                instructions: 3_000.0,
+                i1_misses: 150.0,
+                d1_misses: 35.0
+            }
+        );
+    }
 }

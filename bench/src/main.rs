@@ -454,8 +454,8 @@ fn instructions_table(
         counted.push((*label, count.with_context(|| label.to_string())?));
     }
     println!(
-        "HTTP: instructions per tools/call (callgrind, user space of the server process, \
-         {n} sequential requests on one connection after {warmup})"
+        "HTTP: per tools/call (callgrind, user space of the server process, {n} sequential \
+         requests on one connection after {warmup}; simulated 32 KiB L1 caches)"
     );
     report::print_instructions(&counted, AXUM);
     Ok(())

@@ -2,6 +2,7 @@
 //! against the bare axum echo measured at the same connection count in the same run.
 
 use crate::child::Memory;
+use crate::instructions::PerRequest;
 use crate::stdio::StdioResult;
 use crate::wrk::WrkResult;
 
@@ -150,18 +151,28 @@ pub(crate) fn print_stdio(runtime: (&str, &StdioResult), rmcp: (&str, &StdioResu
     );
 }
 
-/// Prints instructions per request, and `axum / row` (how many of this row's requests fit in
-/// the instructions of one axum request: the throughput ratio the count predicts, kernel
-/// time aside).
-pub(crate) fn print_instructions(rows: &[(&str, f64)], axum: &str) {
-    println!("{:<34} {:>12} {:>8}", "server", "instr/req", "axum/x");
+/// Prints instructions and simulated L1 misses per request, and `axum / row` for each (how
+/// many of this row's requests fit in the cost of one axum request).
+pub(crate) fn print_instructions(rows: &[(&str, PerRequest)], axum: &str) {
+    println!(
+        "{:<34} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+        "server", "instr/req", "axum/x", "I1 miss/req", "axum/x", "D1 miss/req", "axum/x"
+    );
     let reference = rows.iter().find(|(l, _)| *l == axum).map(|(_, v)| *v);
-    for (label, count) in rows {
-        let share = match reference {
-            Some(a) if *count > 0.0 => format!("{:.2}x", a / count),
-            _ => "-".to_owned(),
-        };
-        println!("{label:<34} {count:>12.0} {share:>8}");
+    let share = |a: Option<f64>, x: f64| match a {
+        Some(a) if x > 0.0 => format!("{:.2}x", a / x),
+        _ => "-".to_owned(),
+    };
+    for (label, c) in rows {
+        println!(
+            "{label:<34} {:>12.0} {:>8} {:>12.0} {:>8} {:>12.0} {:>8}",
+            c.instructions,
+            share(reference.map(|r| r.instructions), c.instructions),
+            c.i1_misses,
+            share(reference.map(|r| r.i1_misses), c.i1_misses),
+            c.d1_misses,
+            share(reference.map(|r| r.d1_misses), c.d1_misses),
+        );
     }
 }
 
