@@ -53,6 +53,14 @@ impl Answer {
             }
         }
     }
+
+    /// [`Answer::into_object`] as a `Value`.
+    ///
+    /// # Errors
+    /// As [`Answer::into_object`].
+    pub(crate) fn into_value(self) -> Result<Value, McpError> {
+        self.into_object().map(Value::Object)
+    }
 }
 
 /// Adds what every 2026-07-28 result carries: `resultType` (unless the result has its own,

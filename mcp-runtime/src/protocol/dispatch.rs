@@ -232,8 +232,9 @@ impl Server {
         era: Era,
         scope: &RequestScope,
     ) -> Result<Value, McpError> {
-        let method = Method::parse(&request.method);
-        self.handle(request, method, era, scope).await
+        self.handle_request_answer(request, era, scope)
+            .await
+            .and_then(Answer::into_value)
     }
 
     /// [`Server::handle_request`], with a tool's result left typed (see [`Answer`]) for a
@@ -258,8 +259,7 @@ impl Server {
     ) -> Result<Value, McpError> {
         self.answer(request, method, era, scope)
             .await
-            .and_then(Answer::into_object)
-            .map(Value::Object)
+            .and_then(Answer::into_value)
     }
 
     /// Handles the request and records it in the metrics.

@@ -150,8 +150,8 @@ impl Outcome {
         match self {
             Self::Message(v) => v,
             Self::Result { id, result } => success_response(&id, result),
-            Self::Answer { id, answer } => match answer.into_object() {
-                Ok(result) => success_response(&id, Value::Object(result)),
+            Self::Answer { id, answer } => match answer.into_value() {
+                Ok(result) => success_response(&id, result),
                 Err(error) => error_response(Some(&id), &error.to_error_object()),
             },
             Self::Error { id, error } => error_response(Some(&id), &error.to_error_object()),
