@@ -90,14 +90,20 @@ impl Serialize for Answer {
                 result,
                 server_info: Some(info),
             } => {
+                // Every field named: a field added to `CallToolResult` must be written here.
+                let CallToolResult {
+                    content,
+                    structured_content,
+                    is_error,
+                } = result;
                 let mut map = serializer.serialize_map(None)?;
                 map.serialize_entry("_meta", &ServerInfo(info))?;
-                map.serialize_entry("content", &result.content)?;
-                if result.is_error {
+                map.serialize_entry("content", content)?;
+                if *is_error {
                     map.serialize_entry("isError", &true)?;
                 }
                 map.serialize_entry("resultType", COMPLETE)?;
-                if let Some(structured) = &result.structured_content {
+                if let Some(structured) = structured_content {
                     map.serialize_entry("structuredContent", structured)?;
                 }
                 map.end()
