@@ -92,8 +92,14 @@ where
     }
 
     fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        // The probes are not checked at all (nor a refusal logged for them).
         let probe = matches!(request.uri().path(), health::HEALTHZ | health::READYZ);
-        match refusal(&self.app, &request).filter(|_| !probe) {
+        let refused = if probe {
+            None
+        } else {
+            refusal(&self.app, &request)
+        };
+        match refused {
             Some(refused) => Either::Left(ready(Ok(refused.into_response()))),
             None => Either::Right(self.inner.call(request)),
         }
