@@ -161,7 +161,7 @@ impl Server {
     /// added like for every modern result).
     fn listen_completion(&self, id: &RequestId) -> Object {
         let mut result = Object::new();
-        result.insert("resultType".into(), json!("complete"));
+        result.insert("resultType".into(), Value::from(super::answer::COMPLETE));
         let mut meta = Map::new();
         meta.insert(SUBSCRIPTION_ID.into(), id.to_value());
         meta.insert(
