@@ -72,6 +72,29 @@ struct Args {
     /// the cost of that script in wrk from the cost of new tokens in the server.
     #[arg(long)]
     control: bool,
+    /// Measure only these rows (comma-separated), e.g. `axum,jwt` for a quick look at one
+    /// ratio. A ratio column shows `-` when its reference row is left out.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = RowKind::ALL)]
+    rows: Vec<RowKind>,
+}
+
+/// The HTTP rows, as `--rows` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RowKind {
+    /// The bare axum JSON-RPC echo (the ceiling).
+    Axum,
+    /// rmcp's stateless Streamable HTTP echo.
+    Rmcp,
+    /// This runtime without authentication.
+    Open,
+    /// This runtime with JWT validation and its policy, one reused token.
+    Jwt,
+    /// This runtime with a fresh token on every request (not under `--instructions`).
+    Fresh,
+}
+
+impl RowKind {
+    const ALL: [RowKind; 5] = [Self::Axum, Self::Rmcp, Self::Open, Self::Jwt, Self::Fresh];
 }
 
 const AXUM: &str = "axum JSON-RPC echo (ceiling)";
@@ -183,6 +206,7 @@ fn serve(args: Vec<String>) -> ExitCode {
 
 /// Everything one HTTP scenario needs.
 struct Scenario {
+    kind: RowKind,
     label: &'static str,
     /// `bench serve` arguments; `{bind}` is replaced by the address.
     args: Vec<String>,
@@ -227,41 +251,47 @@ fn http(
 ) -> anyhow::Result<()> {
     wrk::require_wrk()?;
     let token = issuer.mint(RESOURCE, servers::ECHO_SCOPE, 1)?;
-    eprintln!("bench: minting {} RS256 tokens…", args.fresh_tokens);
-    let fresh = issuer.mint_many(RESOURCE, servers::ECHO_SCOPE, args.fresh_tokens)?;
     let token_file = dir.join("tokens.txt");
-    std::fs::write(&token_file, fresh.join("\n") + "\n")?;
-    drop(fresh);
+    if args.rows.contains(&RowKind::Fresh) {
+        eprintln!("bench: minting {} RS256 tokens…", args.fresh_tokens);
+        let fresh = issuer.mint_many(RESOURCE, servers::ECHO_SCOPE, args.fresh_tokens)?;
+        std::fs::write(&token_file, fresh.join("\n") + "\n")?;
+    }
     let one_token_file = dir.join("one-token.txt");
     std::fs::write(&one_token_file, format!("{token}\n"))?;
     let runtime = |env_name: &str| runtime_args(policy, env_name);
     let mut rmcp_legacy = false;
     let mut scenarios = vec![
         Scenario {
+            kind: RowKind::Axum,
             label: AXUM,
             args: vec!["axum".into(), "{bind}".into()],
             request: call("echo", None, false),
             tokens: None,
         },
         Scenario {
+            kind: RowKind::Rmcp,
             label: RMCP,
             args: vec!["rmcp-http".into(), "{bind}".into()],
             request: call("echo", None, false),
             tokens: None,
         },
         Scenario {
+            kind: RowKind::Open,
             label: OPEN,
             args: runtime("open"),
             request: call("echo_public", None, false),
             tokens: None,
         },
         Scenario {
+            kind: RowKind::Jwt,
             label: JWT,
             args: runtime("jwt"),
             request: call("echo", Some(&token), false),
             tokens: None,
         },
         Scenario {
+            kind: RowKind::Fresh,
             label: FRESH,
             args: runtime("jwt"),
             request: call("echo", Some(&token), false),
@@ -270,12 +300,14 @@ fn http(
     ];
     if args.control {
         scenarios.push(Scenario {
+            kind: RowKind::Jwt,
             label: CONTROL,
             args: runtime("jwt"),
             request: call("echo", Some(&token), false),
             tokens: Some((one_token_file, usize::MAX)),
         });
     }
+    scenarios.retain(|s| args.rows.contains(&s.kind));
     let mut rows = Vec::new();
     let runs =
         (1..=args.rounds).flat_map(|round| args.connections.iter().map(move |c| (round, *c)));
@@ -406,26 +438,30 @@ fn instructions_table(
         std::fs::create_dir_all(keep)?;
     }
     let keep = args.callgrind_dir.as_deref();
-    let rows: [(&str, &str, Vec<String>, HttpRequest); 4] = [
+    let rows: [(RowKind, &str, &str, Vec<String>, HttpRequest); 4] = [
         (
+            RowKind::Axum,
             AXUM,
             "axum",
             vec!["axum".into(), "{bind}".into()],
             call("echo", None, false),
         ),
         (
+            RowKind::Rmcp,
             RMCP,
             "rmcp",
             vec!["rmcp-http".into(), "{bind}".into()],
             call("echo", None, false),
         ),
         (
+            RowKind::Open,
             OPEN,
             "open",
             runtime_args(policy, "open"),
             call("echo_public", None, false),
         ),
         (
+            RowKind::Jwt,
             JWT,
             "jwt",
             runtime_args(policy, "jwt"),
@@ -433,7 +469,7 @@ fn instructions_table(
         ),
     ];
     let mut counted = Vec::new();
-    for (label, name, serve, request) in &rows {
+    for (_, label, name, serve, request) in rows.iter().filter(|r| args.rows.contains(&r.0)) {
         eprintln!("bench: counting {label} under callgrind ({warmup} + {n} requests)…");
         let subject = instructions::Subject {
             name,
