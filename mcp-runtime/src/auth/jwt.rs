@@ -235,9 +235,10 @@ impl TokenValidator {
 
     /// [`TokenValidator::validate_shared`] before it is counted.
     async fn validate_cached(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        // `verify` is boxed: its state (a key fetch among it) is large and only a cache miss
+        // needs it, so the future of every request that awaits this one stays small.
         if !self.cache.enabled() {
-            return self
-                .verify(token)
+            return Box::pin(self.verify(token))
                 .await
                 .map(|(caller, _, _)| Arc::new(caller));
         }
@@ -252,7 +253,7 @@ impl TokenValidator {
         if let Some(caller) = hit {
             return Ok(caller);
         }
-        let verified = self.verify(token).await;
+        let verified = Box::pin(self.verify(token)).await;
         if let Some(keys) = self.keys.generation() {
             // A refresh or an epoch advance during this validation: forget the tokens
             // validated before it now, not at the next cache hit.

@@ -56,10 +56,22 @@ async fn post_body(
             Era::Modern => modern_request(app, headers, request, caller, hint).await,
             Era::Legacy => {
                 let body = request_message(request);
-                post_legacy(app, headers, body, caller, hint).await
+                Box::pin(post_legacy(app, headers, body, caller, hint)).await
             }
         };
     }
+    // Boxed, like the legacy path above: this function's state is then only what the common
+    // case needs, and so is the copy of it each layer makes.
+    Box::pin(post_value(app, headers, uri, body)).await
+}
+
+/// [`post_body`] for anything but one well-formed request: read as a `Value`.
+async fn post_value(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Bytes,
+) -> Result<Response, Refusal> {
     let parsed = serde_json::from_slice::<Value>(&body);
     let id = parsed
         .as_ref()
@@ -134,20 +146,25 @@ async fn modern_request(
         caller,
         outbound: tx,
     };
-    let server = app.server.clone();
-    let call = async move {
-        let id = request.id.clone();
-        Some(
-            match server
-                .handle_request_answer(request, Era::Modern, &scope)
-                .await
-            {
-                Ok(answer) => Outcome::Answer { id, answer },
-                Err(error) => Outcome::Error { id, error },
-            },
-        )
+    // The call is built and handed to `reply::run`, which boxes it, within this block: it is
+    // not kept in this function's own state across the `await` below.
+    let response = {
+        let server = app.server.clone();
+        let call = async move {
+            let id = request.id.clone();
+            Some(
+                match server
+                    .handle_request_answer(request, Era::Modern, &scope)
+                    .await
+                {
+                    Ok(answer) => Outcome::Answer { id, answer },
+                    Err(error) => Outcome::Error { id, error },
+                },
+            )
+        };
+        reply::run(call, rx, Drive::Inline, hint)
     };
-    Ok(reply::run(call, rx, Drive::Inline, hint).await)
+    Ok(response.await)
 }
 
 /// A message of a legacy session, or the `initialize` that opens one. Calls are detached
@@ -198,17 +215,20 @@ async fn post_legacy(
         caller,
         outbound: Some(tx),
     };
-    let id = request.id.clone();
-    // Registers the request as in flight now, in arrival order, before the call runs.
-    let future = app.server.dispatch_request(request, &scope);
-    drop(scope);
-    let call = async move {
-        future.await.map(|outcome| match outcome {
-            Ok(result) => Outcome::Result { id, result },
-            Err(error) => Outcome::Error { id, error },
-        })
+    let response = {
+        let id = request.id.clone();
+        // Registers the request as in flight now, in arrival order, before the call runs.
+        let future = app.server.dispatch_request(request, &scope);
+        drop(scope);
+        let call = async move {
+            future.await.map(|outcome| match outcome {
+                Ok(result) => Outcome::Result { id, result },
+                Err(error) => Outcome::Error { id, error },
+            })
+        };
+        reply::run(call, Some(rx), Drive::Detached, hint)
     };
-    Ok(reply::run(call, Some(rx), Drive::Detached, hint).await)
+    Ok(response.await)
 }
 
 /// A legacy POST without a session: only `initialize` may open one.

@@ -207,22 +207,35 @@ type Call = BoxFuture<'static, Result<Option<Outcome>, Lost>>;
 ///   2026-07-28 request that asked for neither progress nor log messages).
 /// - `drive` says whether a client disconnect cancels the call (see [`Drive`]).
 /// - A panic in the call answers `500` before the stream started, and ends the stream after.
-pub(crate) async fn run<F>(
+///
+/// The call is boxed here, before anything awaits it, so the future this returns holds a
+/// pointer to it rather than the call's whole state: the response future stays small, and
+/// the layers and the connection that move it copy a few hundred bytes, not kilobytes.
+pub(crate) fn run<F>(
     task: F,
     notes: Option<mpsc::UnboundedReceiver<Value>>,
     drive: Drive,
     hint: ChallengeHint,
-) -> Response
+) -> impl Future<Output = Response> + Send + 'static
 where
     F: Future<Output = Option<Outcome>> + Send + 'static,
 {
-    let mut call: Call = match drive {
+    let call: Call = match drive {
         Drive::Inline => AssertUnwindSafe(task)
             .catch_unwind()
             .map(|r| r.map_err(|_panic| Lost))
             .boxed(),
         Drive::Detached => tokio::spawn(task).map(|r| r.map_err(|_| Lost)).boxed(),
     };
+    respond(call, notes, hint)
+}
+
+/// [`run`] once its call is boxed: one function for every kind of call.
+async fn respond(
+    mut call: Call,
+    notes: Option<mpsc::UnboundedReceiver<Value>>,
+    hint: ChallengeHint,
+) -> Response {
     let mut first = VecDeque::new();
     let Some(mut notes) = notes else {
         return answer((&mut call).await, first, hint);
