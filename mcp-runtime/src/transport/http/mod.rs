@@ -67,8 +67,9 @@
 //!    (tracing included) prints them;
 //! 2. `TraceLayer` logs each request and response;
 //! 3. `CatchPanicLayer` turns a panic in the transport into a `500`, the server lives on;
-//! 4. `TimeoutLayer` answers `408` when no response has started within
-//!    [`HttpConfig::request_timeout`] (an SSE stream counts as started);
+//! 4. the request timeout (`timeout`) answers `408` when no response has started within
+//!    [`HttpConfig::request_timeout`] (an SSE stream counts as started); its timer is armed
+//!    only for a response still pending after its first poll;
 //! 5. `RequestBodyLimitLayer` answers `413` above [`HttpConfig::max_body_bytes`];
 //! 6. the `Host` / `Origin` check (`403`, against DNS rebinding), before any handler;
 //! 7. CORS (when origins are configured): preflights are answered here.
@@ -101,6 +102,7 @@ mod server;
 mod session;
 mod session_shared;
 mod stream;
+mod timeout;
 #[cfg(feature = "otel")]
 mod trace_context;
 

@@ -9,7 +9,6 @@ use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_
 use crate::context::Caller;
 use crate::protocol::Server;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Router, ServiceExt};
@@ -20,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// The layers every request passes first, outermost first: credential headers marked
@@ -36,8 +34,7 @@ macro_rules! outer_layers {
             .layer(super::sensitive::MarkSensitiveLayer)
             .layer(TraceLayer::new_for_http())
             .layer(CatchPanicLayer::new())
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
+            .layer(super::timeout::RequestTimeoutLayer::new(
                 $config.request_timeout,
             ))
             .layer(DefaultBodyLimit::disable())
