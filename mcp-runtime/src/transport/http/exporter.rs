@@ -7,6 +7,7 @@
 //! network (a pod port that no `Service` exposes, a loopback or private interface).
 
 use super::server::App;
+use super::timeout::RequestTimeoutLayer;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -18,7 +19,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Where the Prometheus metrics are served: a listener apart from the MCP endpoint.
@@ -61,10 +61,7 @@ fn router(endpoint: &MetricsEndpoint, app: Arc<App>) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(10),
-                ))
+                .layer(RequestTimeoutLayer::new(Duration::from_secs(10)))
                 .layer(RequestBodyLimitLayer::new(1024)),
         )
 }

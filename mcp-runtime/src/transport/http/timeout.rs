@@ -121,12 +121,23 @@ mod tests {
         Request::new(Body::empty())
     }
 
+    /// A service whose responses take `secs` seconds, with `status`.
+    fn taking(
+        secs: u64,
+        status: StatusCode,
+    ) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future: Send>
+    {
+        tower::service_fn(move |_: Request<Body>| async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = status;
+            Ok(response)
+        })
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_slow_response_is_replaced_by_408_at_the_deadline() {
-        let slow = tower::service_fn(|_: Request<Body>| async {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        });
+        let slow = taking(10, StatusCode::OK);
         let service = RequestTimeoutLayer::new(Duration::from_secs(2)).layer(slow);
         let started = Instant::now();
         let response = service.oneshot(request()).await.unwrap();
@@ -136,10 +147,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_deadline_counts_from_the_call_not_the_first_poll() {
-        let slow = tower::service_fn(|_: Request<Body>| async {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        });
+        let slow = taking(10, StatusCode::OK);
         let mut service = RequestTimeoutLayer::new(Duration::from_secs(2)).layer(slow);
         let started = Instant::now();
         let future = service.call(request());
@@ -151,12 +159,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_response_within_the_deadline_passes_and_a_ready_one_arms_no_timer() {
-        let quick = tower::service_fn(|_: Request<Body>| async {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::ACCEPTED;
-            Ok::<_, Infallible>(response)
-        });
+        let quick = taking(1, StatusCode::ACCEPTED);
         let service = RequestTimeoutLayer::new(Duration::from_secs(2)).layer(quick);
         let response = service.oneshot(request()).await.unwrap();
         assert_eq!(response.status(), StatusCode::ACCEPTED);
