@@ -95,6 +95,51 @@ enum RowKind {
 
 impl RowKind {
     const ALL: [RowKind; 5] = [Self::Axum, Self::Rmcp, Self::Open, Self::Jwt, Self::Fresh];
+
+    /// The row's label in the tables.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Axum => AXUM,
+            Self::Rmcp => RMCP,
+            Self::Open => OPEN,
+            Self::Jwt => JWT,
+            Self::Fresh => FRESH,
+        }
+    }
+
+    /// The row's name on the command line (and in the callgrind profiles' file names).
+    fn name(self) -> &'static str {
+        match self {
+            Self::Axum => "axum",
+            Self::Rmcp => "rmcp",
+            Self::Open => "open",
+            Self::Jwt => "jwt",
+            Self::Fresh => "fresh",
+        }
+    }
+
+    /// The server of this row (`bench serve` arguments; `{bind}` is replaced by the address)
+    /// and the request it is sent; `token` is the reused token of the JWT rows.
+    fn server(self, policy: &Path, token: &str) -> (Vec<String>, HttpRequest) {
+        match self {
+            Self::Axum => (
+                vec!["axum".into(), "{bind}".into()],
+                call("echo", None, false),
+            ),
+            Self::Rmcp => (
+                vec!["rmcp-http".into(), "{bind}".into()],
+                call("echo", None, false),
+            ),
+            Self::Open => (
+                runtime_args(policy, "open"),
+                call("echo_public", None, false),
+            ),
+            Self::Jwt | Self::Fresh => (
+                runtime_args(policy, "jwt"),
+                call("echo", Some(token), false),
+            ),
+        }
+    }
 }
 
 const AXUM: &str = "axum JSON-RPC echo (ceiling)";
@@ -259,55 +304,35 @@ fn http(
     }
     let one_token_file = dir.join("one-token.txt");
     std::fs::write(&one_token_file, format!("{token}\n"))?;
-    let runtime = |env_name: &str| runtime_args(policy, env_name);
     let mut rmcp_legacy = false;
-    let mut scenarios = vec![
+    let scenario = |kind: RowKind| {
+        let (args, request) = kind.server(policy, &token);
         Scenario {
-            kind: RowKind::Axum,
-            label: AXUM,
-            args: vec!["axum".into(), "{bind}".into()],
-            request: call("echo", None, false),
+            kind,
+            label: kind.label(),
+            args,
+            request,
             tokens: None,
-        },
-        Scenario {
-            kind: RowKind::Rmcp,
-            label: RMCP,
-            args: vec!["rmcp-http".into(), "{bind}".into()],
-            request: call("echo", None, false),
-            tokens: None,
-        },
-        Scenario {
-            kind: RowKind::Open,
-            label: OPEN,
-            args: runtime("open"),
-            request: call("echo_public", None, false),
-            tokens: None,
-        },
-        Scenario {
-            kind: RowKind::Jwt,
-            label: JWT,
-            args: runtime("jwt"),
-            request: call("echo", Some(&token), false),
-            tokens: None,
-        },
-        Scenario {
-            kind: RowKind::Fresh,
-            label: FRESH,
-            args: runtime("jwt"),
-            request: call("echo", Some(&token), false),
-            tokens: Some((token_file.clone(), args.fresh_tokens)),
-        },
-    ];
-    if args.control {
+        }
+    };
+    // In the tables' order, each row once, whatever `--rows` says.
+    let mut scenarios: Vec<Scenario> = RowKind::ALL
+        .into_iter()
+        .filter(|kind| args.rows.contains(kind))
+        .map(scenario)
+        .collect();
+    for s in &mut scenarios {
+        if s.kind == RowKind::Fresh {
+            s.tokens = Some((token_file.clone(), args.fresh_tokens));
+        }
+    }
+    if args.control && args.rows.contains(&RowKind::Jwt) {
         scenarios.push(Scenario {
-            kind: RowKind::Jwt,
             label: CONTROL,
-            args: runtime("jwt"),
-            request: call("echo", Some(&token), false),
             tokens: Some((one_token_file, usize::MAX)),
+            ..scenario(RowKind::Jwt)
         });
     }
-    scenarios.retain(|s| args.rows.contains(&s.kind));
     let mut rows = Vec::new();
     let runs =
         (1..=args.rounds).flat_map(|round| args.connections.iter().map(move |c| (round, *c)));
@@ -438,56 +463,29 @@ fn instructions_table(
         std::fs::create_dir_all(keep)?;
     }
     let keep = args.callgrind_dir.as_deref();
-    let rows: [(RowKind, &str, &str, Vec<String>, HttpRequest); 4] = [
-        (
-            RowKind::Axum,
-            AXUM,
-            "axum",
-            vec!["axum".into(), "{bind}".into()],
-            call("echo", None, false),
-        ),
-        (
-            RowKind::Rmcp,
-            RMCP,
-            "rmcp",
-            vec!["rmcp-http".into(), "{bind}".into()],
-            call("echo", None, false),
-        ),
-        (
-            RowKind::Open,
-            OPEN,
-            "open",
-            runtime_args(policy, "open"),
-            call("echo_public", None, false),
-        ),
-        (
-            RowKind::Jwt,
-            JWT,
-            "jwt",
-            runtime_args(policy, "jwt"),
-            call("echo", Some(&token), false),
-        ),
-    ];
+    let kinds = [RowKind::Axum, RowKind::Rmcp, RowKind::Open, RowKind::Jwt];
     let mut counted = Vec::new();
-    for (_, label, name, serve, request) in rows.iter().filter(|r| args.rows.contains(&r.0)) {
+    for kind in kinds.into_iter().filter(|k| args.rows.contains(k)) {
+        let (label, name) = (kind.label(), kind.name());
+        let (serve, request) = kind.server(policy, &token);
         eprintln!("bench: counting {label} under callgrind ({warmup} + {n} requests)…");
         let subject = instructions::Subject {
             name,
-            args: serve,
-            request,
+            args: &serve,
+            request: &request,
         };
         let mut count = instructions::per_request(&subject, env, dir, keep, warmup, n);
-        if count.is_err() && *label == RMCP {
+        if count.is_err() && kind == RowKind::Rmcp {
             // As in the wrk runs: an rmcp that refuses 2026-07-28 is sent 2025-11-25.
             let legacy = call("echo", None, true);
             let subject = instructions::Subject {
                 name,
-                args: serve,
+                args: &serve,
                 request: &legacy,
             };
             count = instructions::per_request(&subject, env, dir, keep, warmup, n);
         }
-        counted.push((*label, count.with_context(|| label.to_string())?));
+        counted.push((label, count.context(label)?));
     }
     println!(
         "HTTP: per tools/call (callgrind, user space of the server process, {n} sequential \
