@@ -11,7 +11,7 @@ use std::any::{Any, TypeId};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::mpsc;
 
 mod ask;
@@ -38,6 +38,8 @@ pub struct Caller {
     scopes: BTreeSet<String>,
     claims: Map<String, Value>,
     origin: CallerOrigin,
+    /// The effective scopes the policy engine mapped this caller to, once.
+    scope_memo: Memo,
 }
 
 impl Caller {
@@ -52,6 +54,7 @@ impl Caller {
             scopes: scopes.into_iter().map(Into::into).collect(),
             claims: Map::new(),
             origin: CallerOrigin::Local,
+            scope_memo: Memo::default(),
         }
     }
 
@@ -68,6 +71,7 @@ impl Caller {
             scopes: scopes.into_iter().map(Into::into).collect(),
             claims,
             origin: CallerOrigin::Token,
+            scope_memo: Memo::default(),
         }
     }
 
@@ -96,10 +100,16 @@ impl Caller {
         self.origin
     }
 
+    /// Where the policy engine remembers this caller's effective scopes.
+    pub(crate) fn scope_memo(&self) -> &Memo {
+        &self.scope_memo
+    }
+
     /// Replaces the granted scopes (used by policies that map identity-provider vocabulary).
     #[must_use]
     pub fn with_scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self.scope_memo = Memo::default();
         self
     }
 
@@ -107,7 +117,42 @@ impl Caller {
     #[must_use]
     pub fn with_claims(mut self, claims: Map<String, Value>) -> Self {
         self.claims = claims;
+        self.scope_memo = Memo::default();
         self
+    }
+}
+
+/// 256 bits derived from a caller once and remembered on it, keyed by what derived them: the
+/// policy engine keeps a caller's effective scopes here (a scope set is 256 bits), under the
+/// engine's id, so that a caller the token cache serves again is not mapped again, and another
+/// engine (a reloaded policy) maps it afresh. Held inline: remembering never allocates. A
+/// cache, not part of the caller's identity: equal to every other.
+#[derive(Clone, Default)]
+pub(crate) struct Memo(OnceLock<(u64, [u64; 4])>);
+
+impl Memo {
+    /// The bits remembered under `key`.
+    pub(crate) fn get(&self, key: u64) -> Option<[u64; 4]> {
+        let &(remembered, bits) = self.0.get()?;
+        (remembered == key).then_some(bits)
+    }
+
+    /// Remembers `bits` under `key`, unless something is remembered already (the first
+    /// engine to map a caller keeps the slot).
+    pub(crate) fn remember(&self, key: u64, bits: [u64; 4]) {
+        let _ = self.0.set((key, bits));
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Memo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Memo")
     }
 }
 

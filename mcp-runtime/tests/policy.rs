@@ -471,6 +471,41 @@ mod reload {
     }
 }
 
+/// A caller's effective scopes are remembered on the caller (the token cache serves the same
+/// caller again), but only for the engine that mapped them: a reloaded policy with other
+/// grants maps the same caller afresh, and the older engine still maps it its own way.
+#[test]
+fn remembered_scopes_belong_to_the_engine_that_mapped_them() {
+    let agent = token(
+        &[],
+        json!({"realm_access": {"roles": ["support-agent"]}, "tenant": "technova"}),
+    );
+    let before = parse(POLICY)
+        .unwrap()
+        .compile("staging", &|_| None)
+        .unwrap();
+    let promoted = POLICY.replace(
+        r#""support-agent" = ["orders:read"]"#,
+        r#""support-agent" = ["orders:write"]"#,
+    );
+    let after = parse(&promoted)
+        .unwrap()
+        .compile("staging", &|_| None)
+        .unwrap();
+    assert_ne!(before.id(), after.id());
+    for _ in 0..2 {
+        let old = before.effective_scopes(&agent);
+        assert_eq!(before.scope_names(old), ["orders:read"]);
+        assert!(!before.decide(&agent, old, "cancel_order").is_allowed());
+        let new = after.effective_scopes(&agent);
+        assert_eq!(after.scope_names(new), ["orders:read", "orders:write"]);
+        assert!(after.decide(&agent, new, "cancel_order").is_allowed());
+    }
+    // A caller rebuilt with other scopes is mapped again, even by the same engine.
+    let reader = agent.clone().with_claims(serde_json::Map::new());
+    assert!(before.effective_scopes(&reader).is_empty());
+}
+
 #[test]
 fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
     let policy = parse(POLICY).unwrap();
@@ -485,7 +520,10 @@ fn prompts_and_resources_follow_the_policys_grants_and_hierarchy() {
         access,
     };
     // A role granted through the policy, and a broader scope through the hierarchy.
-    let agent = token(&[], json!({"realm_access": {"roles": ["support-agent"]}}));
+    let agent = token(
+        &[],
+        json!({"realm_access": {"roles": ["support-agent"]}, "tenant": "technova"}),
+    );
     assert!(authz.authorize(&agent, &target(&read)).is_ok());
     let lead = token(&[], json!({"realm_access": {"roles": ["support-lead"]}}));
     assert!(authz.authorize(&lead, &target(&read)).is_ok());

@@ -16,6 +16,7 @@ use crate::authz::{Primitive, Target};
 use foldhash::HashMap;
 use governor::DefaultKeyedRateLimiter;
 use std::hash::RandomState;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The table that holds rules for `kind`: `tools`, `prompts` or `resources`.
 pub(super) fn section(kind: Primitive) -> &'static str {
@@ -146,6 +147,7 @@ impl Policy {
 
         Ok(Engine {
             settings,
+            id: next_engine_id(),
             revision: 0,
             scope_names: valid.scope_names.clone(),
             token_scopes,
@@ -282,4 +284,10 @@ impl Engine {
             &[],
         )
     }
+}
+
+/// A number no engine compiled before by this process has.
+fn next_engine_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

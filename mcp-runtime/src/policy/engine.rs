@@ -156,6 +156,8 @@ pub(super) struct Principal {
 #[derive(Debug)]
 pub struct Engine {
     pub(super) settings: EnvSettings,
+    /// Unique among the engines this process compiled (see [`Engine::id`]).
+    pub(super) id: u64,
     pub(super) revision: u64,
     pub(super) scope_names: Vec<String>,
     pub(super) token_scopes: HashMap<Box<str>, ScopeSet>,
@@ -196,6 +198,12 @@ impl Engine {
     /// The environment's name.
     pub fn env(&self) -> &str {
         &self.settings.env
+    }
+
+    /// A number no other engine compiled by this process has: what a caller's remembered
+    /// effective scopes are keyed by.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// How many successful reloads preceded this engine.
@@ -242,12 +250,25 @@ impl Engine {
     /// The application scopes `caller` holds: its token scopes (the validated `scopes`, and the
     /// `scope` string and `scp` array claims) and roles, mapped through the grants and closed
     /// under the hierarchy. A local caller holds what the environment's `principal` holds.
+    ///
+    /// A token caller's scopes are mapped once per engine and remembered on the caller, which
+    /// the token cache serves again on the token's next request.
     pub fn effective_scopes(&self, caller: &Caller) -> ScopeSet {
         if caller.origin() == CallerOrigin::Local
             && let Some(p) = &self.principal
         {
             return p.scopes;
         }
+        if let Some(bits) = caller.scope_memo().get(self.id) {
+            return ScopeSet::from_bits(bits);
+        }
+        let set = self.map_scopes(caller);
+        caller.scope_memo().remember(self.id, set.bits());
+        set
+    }
+
+    /// [`Engine::effective_scopes`] of a token caller, computed.
+    fn map_scopes(&self, caller: &Caller) -> ScopeSet {
         let mut set = ScopeSet::EMPTY;
         let mut add = |scope: &str| {
             if let Some(s) = self.token_scopes.get(scope) {

@@ -29,6 +29,16 @@ impl ScopeSet {
     /// The empty set.
     pub const EMPTY: Self = Self([0; 4]);
 
+    /// The set as its 256 bits (what a caller remembers; see [`ScopeSet::from_bits`]).
+    pub(crate) fn bits(self) -> [u64; 4] {
+        self.0
+    }
+
+    /// The set of `bits`, as [`ScopeSet::bits`] gave them.
+    pub(crate) fn from_bits(bits: [u64; 4]) -> Self {
+        Self(bits)
+    }
+
     /// Adds scope number `i`.
     pub fn insert(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
