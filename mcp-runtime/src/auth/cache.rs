@@ -19,8 +19,8 @@
 //! - Refusals are never cached: a refused token is checked in full every time.
 
 use crate::context::Caller;
+use foldhash::HashMap;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -95,6 +95,9 @@ struct Entry {
 
 #[derive(Default)]
 struct Shard {
+    /// Hashed with foldhash: the keys are SHA-256 digests of tokens an issuer signed (only
+    /// validated tokens are stored), so nobody can choose keys that collide, and a keyed
+    /// cryptographic hash (std's SipHash) would cost more than the rest of a lookup.
     map: HashMap<TokenDigest, Entry>,
     last_sweep: u64,
 }

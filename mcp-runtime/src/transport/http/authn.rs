@@ -152,20 +152,14 @@ fn credentials(value: Option<&str>) -> Credentials<'_> {
     let Some(value) = value else {
         return Credentials::Malformed;
     };
-    let scheme = value.split_once(' ').map_or(value, |(scheme, _)| scheme);
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Credentials::OtherScheme;
     }
-    bearer_token(Some(value)).map_or(Credentials::Malformed, Credentials::Bearer)
-}
-
-/// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
-fn bearer_token(value: Option<&str>) -> Option<&str> {
-    value
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .filter(|t| !t.is_empty())
+    match rest.trim() {
+        "" => Credentials::Malformed,
+        token => Credentials::Bearer(token),
+    }
 }
 
 /// Whether the query string carries an `access_token` (refused: tokens leak from URLs).
@@ -184,16 +178,20 @@ mod tests {
     fn tokens_come_from_the_bearer_header_only() {
         assert!(query_has_token(&"/mcp?a=1&access_token=x".parse().unwrap()));
         assert!(!query_has_token(&"/mcp?token_hint=1".parse().unwrap()));
-        assert_eq!(bearer_token(Some("Bearer abc")), Some("abc"));
-        assert_eq!(bearer_token(Some("bearer  abc ")), Some("abc"));
-        assert_eq!(bearer_token(Some("Basic abc")), None);
-        assert_eq!(bearer_token(Some("Bearer ")), None);
-        assert_eq!(bearer_token(None), None);
     }
 
     #[test]
     fn credentials_tell_other_schemes_from_malformed_bearer() {
         assert_eq!(credentials(Some("Bearer abc")), Credentials::Bearer("abc"));
+        assert_eq!(
+            credentials(Some("bearer  abc ")),
+            Credentials::Bearer("abc")
+        );
+        assert_eq!(
+            credentials(Some("BEARER a.b.c")),
+            Credentials::Bearer("a.b.c")
+        );
+        assert_eq!(credentials(Some("Bearer\tabc")), Credentials::OtherScheme);
         assert_eq!(credentials(Some("Basic YTpi")), Credentials::OtherScheme);
         assert_eq!(credentials(Some("Negotiate")), Credentials::OtherScheme);
         assert_eq!(credentials(Some("Bearer")), Credentials::Malformed);
