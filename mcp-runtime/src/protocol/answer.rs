@@ -12,6 +12,7 @@ use crate::content::CallToolResult;
 use crate::error::McpError;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::sync::Arc;
 
 /// The `result` of one request.
@@ -25,8 +26,33 @@ pub(crate) enum Answer {
         result: CallToolResult,
         /// A 2026-07-28 result's `_meta.serverInfo` (and its `resultType`); `None` in the
         /// handshake era, which adds nothing.
-        server_info: Option<Arc<Value>>,
+        server_info: Option<Arc<ServerInfo>>,
     },
+}
+
+/// A server's `serverInfo`, as a `Value` and as the `_meta` member of a 2026-07-28 result,
+/// written out once: every `tools/call` result carries it.
+#[derive(Debug)]
+pub(crate) struct ServerInfo {
+    value: Value,
+    /// `{"io.modelcontextprotocol/serverInfo": value}`.
+    meta: Box<RawValue>,
+}
+
+impl ServerInfo {
+    /// The `serverInfo` object `value`.
+    pub(crate) fn new(value: Value) -> Self {
+        let mut meta = Object::new();
+        meta.insert(meta::SERVER_INFO.into(), value.clone());
+        let meta = serde_json::value::to_raw_value(&meta)
+            .expect("a JSON object with string keys serializes");
+        Self { value, meta }
+    }
+
+    /// `serverInfo` as a `Value`.
+    pub(crate) fn value(&self) -> &Value {
+        &self.value
+    }
 }
 
 /// The `resultType` of a result that is not a request for more input.
@@ -47,7 +73,7 @@ impl Answer {
             } => {
                 let mut object = to_object(result)?;
                 if let Some(info) = server_info {
-                    decorate(&mut object, &info);
+                    decorate(&mut object, info.value());
                 }
                 Ok(object)
             }
@@ -97,7 +123,7 @@ impl Serialize for Answer {
                     is_error,
                 } = result;
                 let mut map = serializer.serialize_map(None)?;
-                map.serialize_entry("_meta", &ServerInfo(info))?;
+                map.serialize_entry("_meta", &*info.meta)?;
                 map.serialize_entry("content", content)?;
                 if *is_error {
                     map.serialize_entry("isError", &true)?;
@@ -109,17 +135,6 @@ impl Serialize for Answer {
                 map.end()
             }
         }
-    }
-}
-
-/// `{"io.modelcontextprotocol/serverInfo": …}`.
-struct ServerInfo<'a>(&'a Value);
-
-impl Serialize for ServerInfo<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(meta::SERVER_INFO, self.0)?;
-        map.end()
     }
 }
 
@@ -152,7 +167,9 @@ mod tests {
 
     #[test]
     fn a_tool_answer_writes_the_object_its_value_form_holds() {
-        let info = Arc::new(json!({"name": "srv", "version": "1.0.0", "title": "Server"}));
+        let info = Arc::new(ServerInfo::new(
+            json!({"name": "srv", "version": "1.0.0", "title": "Server \"quoted\""}),
+        ));
         for result in results() {
             for server_info in [None, Some(info.clone())] {
                 let answer = Answer::Tool {
@@ -178,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_modern_tool_answer_carries_its_result_type_and_server_info() {
-        let info = Arc::new(json!({"name": "srv", "version": "2"}));
+        let info = Arc::new(ServerInfo::new(json!({"name": "srv", "version": "2"})));
         let answer = Answer::Tool {
             result: CallToolResult::success(vec![Content::text("hi")]),
             server_info: Some(info),

@@ -318,7 +318,7 @@ impl Server {
             }
         };
         // An input-required result has its own `resultType`.
-        super::answer::decorate(&mut result, &self.inner.info_json);
+        super::answer::decorate(&mut result, self.inner.info_json.value());
         Ok(Answer::Object(result))
     }
 
