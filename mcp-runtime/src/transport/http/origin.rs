@@ -21,10 +21,12 @@ pub(super) fn split_origin(url: &str) -> Option<(&str, &str)> {
 
 /// The host part of `host[:port]` (IPv6 literals keep their brackets).
 fn host_part(authority: &str) -> &str {
-    let end = if authority.starts_with('[') {
-        authority.find(']').map(|i| i + 1)
+    // A byte loop: `str::find` goes through `memchr`, slower for a string this short.
+    let bytes = authority.as_bytes();
+    let end = if bytes.first() == Some(&b'[') {
+        bytes.iter().position(|&b| b == b']').map(|i| i + 1)
     } else {
-        authority.find(':')
+        bytes.iter().position(|&b| b == b':')
     };
     end.map_or(authority, |i| &authority[..i])
 }
