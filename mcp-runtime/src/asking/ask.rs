@@ -17,8 +17,8 @@ pub(crate) enum Asker {
         pending: Arc<PendingRequests>,
         /// Where the request is written (stdout, or the call's SSE stream).
         outbound: mpsc::UnboundedSender<Value>,
-        /// What the client declared in `initialize`.
-        capabilities: Option<Value>,
+        /// What the client declared in `initialize` (shared with the session).
+        capabilities: Option<Arc<Value>>,
         /// How long to wait for each answer.
         timeout: Duration,
         /// The connection's process-unique id (where a URL elicitation's completion goes).
@@ -31,7 +31,7 @@ pub(crate) enum Asker {
         /// This round's answers and collected requests.
         rounds: Arc<Rounds>,
         /// What the client declared in this request's `_meta`.
-        capabilities: Option<Value>,
+        capabilities: Option<Arc<Value>>,
     },
 }
 
@@ -77,7 +77,7 @@ impl Asker {
     fn capabilities(&self) -> Option<&Value> {
         match self {
             Self::Legacy { capabilities, .. } | Self::Modern { capabilities, .. } => {
-                capabilities.as_ref()
+                capabilities.as_deref()
             }
         }
     }

@@ -36,7 +36,7 @@ struct LegacyState {
     initialized: bool,
     log_level: Option<LogLevel>,
     client_info: Option<Value>,
-    client_capabilities: Option<Value>,
+    client_capabilities: Option<Arc<Value>>,
 }
 
 impl Default for Connection {
@@ -112,6 +112,12 @@ impl Connection {
 
     /// The client's declared capabilities from `initialize`.
     pub fn client_capabilities(&self) -> Option<Value> {
+        self.state().client_capabilities.as_deref().cloned()
+    }
+
+    /// [`Connection::client_capabilities`], shared rather than copied: what each call of the
+    /// session hands to its handler's way of asking the client.
+    pub(crate) fn shared_capabilities(&self) -> Option<Arc<Value>> {
         self.state().client_capabilities.clone()
     }
 
@@ -129,7 +135,7 @@ impl Connection {
         let mut s = self.state();
         s.protocol_version = Some(version.to_owned());
         s.client_info = client_info;
-        s.client_capabilities = capabilities;
+        s.client_capabilities = capabilities.map(Arc::new);
     }
 
     pub(crate) fn mark_initialized(&self) {

@@ -345,7 +345,7 @@ impl Server {
             Some(Method::LoggingSetLevel) => self.set_log_level(&request.params, Some(connection)),
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Legacy),
             Some(Method::ToolsCall) => {
-                let capabilities = connection.client_capabilities();
+                let capabilities = connection.shared_capabilities();
                 return self
                     .call_tool(
                         request,
@@ -363,7 +363,7 @@ impl Server {
                 self.unsubscribe(&request, scope)
             }
             _ => {
-                let capabilities = connection.client_capabilities();
+                let capabilities = connection.shared_capabilities();
                 let level = connection.log_level();
                 let capabilities = capabilities.as_ref();
                 self.handle_primitive(request, method, scope, level, capabilities, Era::Legacy)
@@ -382,7 +382,7 @@ impl Server {
         method: Option<Method>,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
-        capabilities: Option<&Value>,
+        capabilities: Option<&Arc<Value>>,
         era: Era,
     ) -> Result<Object, McpError> {
         let has_resources = !self.inner.resources.is_empty();

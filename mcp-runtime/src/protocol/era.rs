@@ -6,6 +6,7 @@ use super::{MODERN_VERSION, MODERN_VERSIONS, Object};
 use crate::context::LogLevel;
 use crate::error::McpError;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// Reserved `_meta` keys.
 pub mod meta {
@@ -121,8 +122,9 @@ pub(crate) fn may_notify(params: &Object) -> bool {
 pub(super) struct ModernMeta {
     /// The per-request log level, if the client set one.
     pub(super) log_level: Option<LogLevel>,
-    /// The client's declared capabilities.
-    pub(super) capabilities: Option<Value>,
+    /// The client's declared capabilities, copied out of the request once and shared with
+    /// the handler's way of asking the client.
+    pub(super) capabilities: Option<Arc<Value>>,
 }
 
 /// Validates a modern request's `_meta`: the required fields, a supported version and, when
@@ -147,6 +149,6 @@ pub(super) fn validate_modern_meta(params: &Object) -> Result<ModernMeta, McpErr
     };
     Ok(ModernMeta {
         log_level,
-        capabilities: meta.get(meta::CLIENT_CAPABILITIES).cloned(),
+        capabilities: meta.get(meta::CLIENT_CAPABILITIES).cloned().map(Arc::new),
     })
 }

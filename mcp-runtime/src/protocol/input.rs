@@ -105,7 +105,7 @@ impl Server {
         era: Era,
         scope: &RequestScope,
         params: &Map<String, Value>,
-        capabilities: Option<&Value>,
+        capabilities: Option<&Arc<Value>>,
         target: Target<'_>,
         arguments: &Map<String, Value>,
     ) -> Result<Asking, McpError> {
@@ -147,7 +147,7 @@ impl Server {
         }
         let may_ask = [ELICITATION, SAMPLING, ROOTS]
             .iter()
-            .any(|kind| declares(capabilities.as_ref(), kind.capability));
+            .any(|kind| declares(capabilities.as_deref(), kind.capability));
         let mut binding = if may_ask {
             Binding::new(&scope.caller, target, arguments)
         } else {

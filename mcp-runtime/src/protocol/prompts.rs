@@ -12,6 +12,7 @@ use crate::registry::PromptArguments;
 use futures::FutureExt;
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 impl Server {
     /// `prompts/list`: one page of the prompts this caller may see.
@@ -34,7 +35,7 @@ impl Server {
         request: Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
-        client_capabilities: Option<&Value>,
+        client_capabilities: Option<&Arc<Value>>,
         era: Era,
     ) -> Result<Object, McpError> {
         let Request { id, mut params, .. } = request;

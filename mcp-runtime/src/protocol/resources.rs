@@ -13,6 +13,7 @@ use crate::registry::{ResourceError, ResourceTemplate};
 use futures::FutureExt;
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 impl Server {
     /// `resources/list`: one page of the fixed-URI resources this caller may see.
@@ -48,7 +49,7 @@ impl Server {
         request: &Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
-        client_capabilities: Option<&Value>,
+        client_capabilities: Option<&Arc<Value>>,
         era: Era,
     ) -> Result<Object, McpError> {
         let uri = request

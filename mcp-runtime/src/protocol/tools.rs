@@ -16,6 +16,7 @@ use crate::registry::Tool;
 use futures::FutureExt;
 use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use tracing::Instrument as _;
 
 impl Server {
@@ -50,7 +51,7 @@ impl Server {
         request: Request,
         scope: &RequestScope,
         log_level: Option<LogLevel>,
-        client_capabilities: Option<&Value>,
+        client_capabilities: Option<&Arc<Value>>,
         era: Era,
     ) -> Result<Answer, McpError> {
         let Request { id, mut params, .. } = request;
