@@ -415,6 +415,7 @@ fn http(
             );
             rows.push(report::Row {
                 label: s.label,
+                round,
                 connections,
                 result,
                 memory,
@@ -423,9 +424,9 @@ fn http(
             });
         }
     }
-    let mut rows = report::medians(rows);
+    let mut rows = report::medians(rows, RMCP, AXUM);
     let order = |label: &str| scenarios.iter().position(|s| s.label == label);
-    rows.sort_by_key(|r| (order(r.label), r.connections));
+    rows.sort_by_key(|s| (order(s.row.label), s.row.connections));
     let rounds = match args.rounds {
         1 => String::new(),
         n => format!("; median of {n} rounds"),
@@ -434,7 +435,7 @@ fn http(
         "HTTP: tools/call echo, {} s per run after {} s warm-up, wrk on loopback; RS256 tokens{rounds}",
         args.duration, args.warmup
     );
-    report::print_http(&rows, RMCP, AXUM);
+    report::print_http(&rows);
     Ok(())
 }
 

@@ -1,5 +1,9 @@
 //! The printed tables: one row per server and connection count, with ratios against rmcp and
 //! against the bare axum echo measured at the same connection count in the same run.
+//!
+//! With several rounds, a ratio is the median of the round's ratios: each run against the
+//! reference run of the same round and connection count, made seconds before it. The host
+//! may slow down for a minute; both runs of a pair then slow down together.
 
 use crate::child::Memory;
 use crate::instructions::PerRequest;
@@ -11,6 +15,8 @@ use crate::wrk::WrkResult;
 pub(crate) struct Row {
     /// The scenario's label.
     pub(crate) label: &'static str,
+    /// The round it was measured in (from 1).
+    pub(crate) round: u32,
     /// Open connections.
     pub(crate) connections: u32,
     /// wrk's figures.
@@ -21,6 +27,17 @@ pub(crate) struct Row {
     pub(crate) cpu: std::time::Duration,
     /// A note (e.g. tokens reused because the list ran out).
     pub(crate) note: String,
+}
+
+/// The row standing for one label and connection count, and its ratios.
+#[derive(Clone, Debug)]
+pub(crate) struct Summary {
+    /// The median run, its note extended with the range of runs.
+    pub(crate) row: Row,
+    /// Throughput against rmcp's, the median of the rounds' ratios.
+    pub(crate) vs_rmcp: Option<f64>,
+    /// Throughput against the axum echo's, the median of the rounds' ratios.
+    pub(crate) vs_axum: Option<f64>,
 }
 
 fn ms(us: u64) -> String {
@@ -45,15 +62,42 @@ fn cpu_per_request(row: &Row) -> String {
 
 fn ratio(a: f64, b: Option<f64>) -> String {
     match b {
-        Some(b) if b > 0.0 => format!("{:.2}x", a / b),
+        Some(b) if b > 0.0 => times(Some(a / b)),
         _ => "-".to_owned(),
     }
 }
 
+fn times(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"))
+}
+
+/// The median of `values` (the lower middle one of an even count); `None` when empty.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().checked_sub(1)? / 2).copied()
+}
+
+/// The median over the rounds of `runs`' throughput against `reference`'s run of the same
+/// round and connection count (rounds without one are left out).
+fn paired_ratio(runs: &[Row], all: &[Row], reference: &str) -> Option<f64> {
+    let ratios = runs
+        .iter()
+        .filter_map(|run| {
+            let base = all.iter().find(|r| {
+                r.label == reference && r.round == run.round && r.connections == run.connections
+            })?;
+            (base.result.rps > 0.0).then(|| run.result.rps / base.result.rps)
+        })
+        .collect();
+    median(ratios)
+}
+
 /// One row per label and connection count: the run with the median throughput (the lower
 /// of the two middle ones for an even count), its note extended with the range of
-/// throughputs when there were several runs.
-pub(crate) fn medians(mut rows: Vec<Row>) -> Vec<Row> {
+/// throughputs when there were several runs, and its paired ratios against the runs labelled
+/// `rmcp` and `axum`.
+pub(crate) fn medians(mut rows: Vec<Row>, rmcp: &str, axum: &str) -> Vec<Summary> {
+    let all = rows.clone();
     rows.sort_by(|a, b| {
         (a.label, a.connections)
             .cmp(&(b.label, b.connections))
@@ -75,18 +119,17 @@ pub(crate) fn medians(mut rows: Vec<Row>) -> Vec<Row> {
                     format!("{range}; {}", median.note)
                 };
             }
-            median
+            Summary {
+                row: median,
+                vs_rmcp: paired_ratio(runs, &all, rmcp),
+                vs_axum: paired_ratio(runs, &all, axum),
+            }
         })
         .collect()
 }
 
-/// Prints the HTTP table. `rmcp` and `axum` name the labels of the reference rows.
-pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
-    let reference = |label: &str, connections: u32| {
-        rows.iter()
-            .find(|r| r.label == label && r.connections == connections)
-            .map(|r| r.result.rps)
-    };
+/// Prints the HTTP table.
+pub(crate) fn print_http(rows: &[Summary]) {
     println!(
         "{:<34} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  note",
         "server",
@@ -100,7 +143,12 @@ pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
         "/rmcp",
         "/axum"
     );
-    for r in rows {
+    for Summary {
+        row: r,
+        vs_rmcp,
+        vs_axum,
+    } in rows
+    {
         let mut note = r.note.clone();
         if r.result.non_2xx > 0 || r.result.socket_errors > 0 {
             note.push_str(&format!(
@@ -118,8 +166,8 @@ pub(crate) fn print_http(rows: &[Row], rmcp: &str, axum: &str) {
             cpu_per_request(r),
             mib(r.memory.rss_kib),
             mib(r.memory.peak_kib),
-            ratio(r.result.rps, reference(rmcp, r.connections)),
-            ratio(r.result.rps, reference(axum, r.connections)),
+            times(*vs_rmcp),
+            times(*vs_axum),
             note.trim()
         );
     }
@@ -183,6 +231,7 @@ mod tests {
     fn row(label: &'static str, connections: u32, rps: f64) -> Row {
         Row {
             label,
+            round: 1,
             connections,
             result: WrkResult {
                 rps,
@@ -203,9 +252,10 @@ mod tests {
             row("a", 64, 5.0),
             row("a", 16, 200.0),
         ];
-        let m = medians(rows);
+        let m = medians(rows, "b", "b");
         let got: Vec<(&str, u32, f64, &str)> = m
             .iter()
+            .map(|s| &s.row)
             .map(|r| (r.label, r.connections, r.result.rps, r.note.as_str()))
             .collect();
         assert_eq!(
@@ -216,6 +266,34 @@ mod tests {
                 ("b", 16, 10.0, ""),
             ]
         );
+    }
+
+    #[test]
+    fn ratios_pair_each_run_with_the_reference_of_its_round() {
+        let run = |label, round, rps| Row {
+            round,
+            ..row(label, 16, rps)
+        };
+        // The host halves its speed in round 2: the pairs keep the ratio, while the
+        // medians alone (200 against 100) would say 2.0x.
+        let rows = vec![
+            run("ref", 1, 100.0),
+            run("x", 1, 80.0),
+            run("ref", 2, 50.0),
+            run("x", 2, 40.0),
+            run("ref", 3, 110.0),
+            run("x", 3, 99.0),
+            run("y", 3, 55.0),
+        ];
+        let m = medians(rows, "ref", "none");
+        let get = |label| m.iter().find(|s| s.row.label == label).unwrap();
+        assert_eq!(get("x").vs_rmcp, Some(0.8));
+        assert_eq!(get("x").row.result.rps, 80.0);
+        assert_eq!(get("ref").vs_rmcp, Some(1.0));
+        assert_eq!(get("y").vs_rmcp, Some(0.5), "only round 3 has a pair");
+        assert_eq!(get("x").vs_axum, None, "no reference run");
+        assert_eq!(median(vec![3.0, 1.0, 2.0, 4.0]), Some(2.0));
+        assert_eq!(median(Vec::new()), None);
     }
 
     #[test]
