@@ -261,7 +261,7 @@ impl ServerBuilder {
             return Err(self.errors);
         }
         Ok(Server::new(Inner {
-            info_json: Arc::new(super::answer::ServerInfo::new(serde_json::json!(self.info))),
+            server_info: Arc::new(super::answer::ServerInfo::new(serde_json::json!(self.info))),
             info: self.info,
             instructions: self.instructions,
             tools: self.tools,

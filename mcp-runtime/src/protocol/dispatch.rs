@@ -304,7 +304,7 @@ impl Server {
                     Answer::Tool { result, .. } => {
                         return Ok(Answer::Tool {
                             result,
-                            server_info: Some(self.inner.info_json.clone()),
+                            server_info: Some(self.inner.server_info.clone()),
                         });
                     }
                     Answer::Object(result) => result,
@@ -318,7 +318,7 @@ impl Server {
             }
         };
         // An input-required result has its own `resultType`.
-        super::answer::decorate(&mut result, self.inner.info_json.value());
+        super::answer::decorate(&mut result, self.inner.server_info.value());
         Ok(Answer::Object(result))
     }
 

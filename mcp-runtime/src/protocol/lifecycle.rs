@@ -72,7 +72,7 @@ impl Server {
         let mut result = Object::new();
         result.insert("protocolVersion".into(), json!(version));
         result.insert("capabilities".into(), self.capabilities(Era::Legacy));
-        result.insert("serverInfo".into(), self.inner.info_json.value().clone());
+        result.insert("serverInfo".into(), self.inner.server_info.value().clone());
         if let Some(i) = &self.inner.instructions {
             result.insert("instructions".into(), json!(i));
         }

@@ -31,7 +31,7 @@ pub struct Server {
 pub(super) struct Inner {
     pub(super) info: Implementation,
     /// `info` as JSON, built once: every 2026-07-28 result carries it.
-    pub(super) info_json: Arc<super::answer::ServerInfo>,
+    pub(super) server_info: Arc<super::answer::ServerInfo>,
     pub(super) instructions: Option<String>,
     pub(super) tools: ToolRegistry,
     pub(super) resources: ResourceRegistry,

@@ -166,7 +166,7 @@ impl Server {
         meta.insert(SUBSCRIPTION_ID.into(), id.to_value());
         meta.insert(
             super::meta::SERVER_INFO.into(),
-            self.inner.info_json.value().clone(),
+            self.inner.server_info.value().clone(),
         );
         result.insert("_meta".into(), Value::Object(meta));
         result
