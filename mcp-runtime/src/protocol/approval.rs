@@ -22,7 +22,6 @@ use super::era::Era;
 use super::input::Asking;
 use super::server::{RequestScope, Server};
 use crate::asking::{self, AskError, Elicitation, Elicited};
-use crate::authz::Target;
 use crate::context::Caller;
 use crate::error::McpError;
 use crate::policy::{ApprovalOutcome, audit_approval};
@@ -119,8 +118,6 @@ impl Ledger {
 /// What the approval step decided.
 #[derive(Debug)]
 pub(super) enum Gate {
-    /// The policy requires no approval of this tool.
-    Open,
     /// The user approved this call: the handler runs.
     Approved,
     /// The call ends here with this result: the question (2026-07-28), or the user's refusal.
@@ -193,13 +190,15 @@ fn settle(
 }
 
 impl Server {
-    /// Runs the approval step of a `tools/call` whose authorization already succeeded.
+    /// Runs the approval step of a `tools/call` whose authorization already succeeded,
+    /// for a tool the policy's `rule` puts behind an approval.
     ///
     /// # Errors
     /// [`McpError::ApprovalUnavailable`] when the client cannot be asked; `-32602` for a
     /// replayed approval state or a malformed answer.
     pub(super) async fn approval_gate(
         &self,
+        rule: String,
         scope: &RequestScope,
         tool: &Tool,
         arguments: &Map<String, Value>,
@@ -208,9 +207,6 @@ impl Server {
     ) -> Result<Gate, McpError> {
         let caller = &scope.caller;
         let name = tool.name();
-        let Some(rule) = self.inner.authorizer.approval(caller, &Target::tool(tool)) else {
-            return Ok(Gate::Open);
-        };
         let Some(asker) = asking.asker().filter(|a| a.supports(asking::ELICITATION)) else {
             let why = "the client did not declare the elicitation capability";
             audit_approval(caller, name, &rule, ApprovalOutcome::Unavailable, why);

@@ -289,7 +289,9 @@ impl Server {
         let mut result = match method {
             Some(Method::ServerDiscover) => self.discover(),
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Modern)?,
-            Some(Method::SubscriptionsListen) => self.listen_on_connection(&request, scope).await?,
+            Some(Method::SubscriptionsListen) => {
+                Box::pin(self.listen_on_connection(&request, scope)).await?
+            }
             Some(Method::ToolsCall) => {
                 let answer = self
                     .call_tool(
@@ -313,8 +315,9 @@ impl Server {
             _ => {
                 let capabilities = modern.capabilities.as_ref();
                 let level = modern.log_level;
-                self.handle_primitive(request, method, scope, level, capabilities, Era::Modern)
-                    .await?
+                let primitive =
+                    self.handle_primitive(request, method, scope, level, capabilities, Era::Modern);
+                Box::pin(primitive).await?
             }
         };
         // An input-required result has its own `resultType`.
@@ -357,7 +360,7 @@ impl Server {
                     .await;
             }
             Some(Method::ResourcesSubscribe) if !self.inner.resources.is_empty() => {
-                self.subscribe(&request, scope).await
+                Box::pin(self.subscribe(&request, scope)).await
             }
             Some(Method::ResourcesUnsubscribe) if !self.inner.resources.is_empty() => {
                 self.unsubscribe(&request, scope)
@@ -366,8 +369,9 @@ impl Server {
                 let capabilities = connection.shared_capabilities();
                 let level = connection.log_level();
                 let capabilities = capabilities.as_ref();
-                self.handle_primitive(request, method, scope, level, capabilities, Era::Legacy)
-                    .await
+                let primitive =
+                    self.handle_primitive(request, method, scope, level, capabilities, Era::Legacy);
+                Box::pin(primitive).await
             }
         };
         result.map(Answer::Object)

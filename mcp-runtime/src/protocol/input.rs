@@ -100,7 +100,11 @@ impl Server {
     /// Prepares how a call asks its client. In the modern era this reads `inputResponses`
     /// and `requestState` from `params` and checks them: either malformed, or a state that
     /// is tampered, expired or issued for another caller or request, is `-32602`.
-    pub(super) async fn asking(
+    ///
+    /// A state that checks out is returned with the asking, to be spent with
+    /// [`Server::spend_state`] before the call goes on. This part never waits, so the
+    /// future of a call holds no state of it.
+    pub(super) fn asking(
         &self,
         era: Era,
         scope: &RequestScope,
@@ -108,7 +112,7 @@ impl Server {
         capabilities: Option<&Arc<Value>>,
         target: Target<'_>,
         arguments: &Map<String, Value>,
-    ) -> Result<Asking, McpError> {
+    ) -> Result<(Asking, Option<StateUse>), McpError> {
         let capabilities = capabilities.cloned();
         if era == Era::Legacy {
             let url_required = Arc::new(Mutex::new(Vec::new()));
@@ -123,12 +127,13 @@ impl Server {
                 }),
                 _ => None,
             };
-            return Ok(Asking {
+            let asking = Asking {
                 asker,
                 round: None,
                 url_required: Some(url_required),
                 approval: approval::Input::default(),
-            });
+            };
+            return Ok((asking, None));
         }
         let mut responses = match params.get("inputResponses") {
             None => Map::new(),
@@ -153,8 +158,8 @@ impl Server {
         } else {
             Binding::Unneeded
         };
-        let (mut answers, resumed) = match params.get("requestState") {
-            None | Some(Value::Null) => (Map::new(), false),
+        let (mut answers, used) = match params.get("requestState") {
+            None | Some(Value::Null) => (Map::new(), None),
             Some(Value::String(state)) => {
                 let ready = StateBinding::with_canonical_arguments(
                     issuer(&scope.caller),
@@ -169,9 +174,8 @@ impl Server {
                     .sealer
                     .open_once(state, &ready)
                     .map_err(refused_state)?;
-                self.use_state_once(used).await?;
                 binding = Binding::Ready(ready);
-                (answers, true)
+                (answers, Some(used))
             }
             Some(_) => return Err(McpError::invalid_params("`requestState` must be a string")),
         };
@@ -179,8 +183,8 @@ impl Server {
         let approval = approval::Input::take(&mut answers, &mut responses);
         // This round's answers win over earlier ones under the same key.
         answers.extend(responses);
-        let rounds = Arc::new(Rounds::new(answers, resumed));
-        Ok(Asking {
+        let rounds = Arc::new(Rounds::new(answers, used.is_some()));
+        let asking = Asking {
             asker: Some(Asker::Modern {
                 rounds: rounds.clone(),
                 capabilities,
@@ -188,7 +192,18 @@ impl Server {
             round: Some((rounds, binding)),
             url_required: None,
             approval,
-        })
+        };
+        Ok((asking, used))
+    }
+
+    /// Spends the `requestState` that [`Server::asking`] accepted, if any (see
+    /// [`Server::use_state_once`]). Only a round that carries a state waits here; its wait
+    /// is boxed, so the call's own future stays small.
+    pub(super) async fn spend_state(&self, used: Option<StateUse>) -> Result<(), McpError> {
+        match used {
+            None => Ok(()),
+            Some(used) => Box::pin(self.use_state_once(used)).await,
+        }
     }
 
     /// With a shared store, records that the state `used` was answered, once for every

@@ -73,9 +73,9 @@ impl Server {
             method: "prompts/get",
             name: &name,
         };
-        let asking = self
-            .asking(era, scope, &params, client_capabilities, target, &bound)
-            .await?;
+        let (asking, used) =
+            self.asking(era, scope, &params, client_capabilities, target, &bound)?;
+        self.spend_state(used).await?;
         let ctx = self.context(&id, scope, &name, log_level, asking.asker());
         let outcome = AssertUnwindSafe(prompt.get(ctx, arguments))
             .catch_unwind()

@@ -84,7 +84,8 @@ impl Server {
         };
         let (read, asking) = if let Some(resource) = resources.get(uri) {
             self.authorize(scope, &Target::resource(resource)).await?;
-            let asking = asking(scope).await?;
+            let (asking, used) = asking(scope)?;
+            self.spend_state(used).await?;
             let ctx = self.context(
                 &request.id,
                 scope,
@@ -95,7 +96,8 @@ impl Server {
             (resource.read(ctx), asking)
         } else if let Some((template, vars)) = resources.find_template(uri) {
             self.authorize(scope, &Target::template(template)).await?;
-            let asking = asking(scope).await?;
+            let (asking, used) = asking(scope)?;
+            self.spend_state(used).await?;
             let ctx = self.context(
                 &request.id,
                 scope,

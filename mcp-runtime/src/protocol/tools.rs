@@ -85,16 +85,25 @@ impl Server {
             method: "tools/call",
             name: &name,
         };
-        let mut asking = self
-            .asking(era, scope, &params, client_capabilities, target, &arguments)
-            .await?;
+        let (mut asking, used) =
+            self.asking(era, scope, &params, client_capabilities, target, &arguments)?;
+        self.spend_state(used).await?;
+        // Only a tool a rule puts behind an approval has a step to wait on; it is boxed, so
+        // the future of every other call does not carry its state.
         let approved = match self
-            .approval_gate(scope, tool, &arguments, &mut asking, era)
-            .await?
+            .inner
+            .authorizer
+            .approval(&scope.caller, &Target::tool(tool))
         {
-            Gate::Open => false,
-            Gate::Approved => true,
-            Gate::Answer(result) => return Ok(Answer::Object(result)),
+            None => false,
+            Some(rule) => {
+                match Box::pin(self.approval_gate(rule, scope, tool, &arguments, &mut asking, era))
+                    .await?
+                {
+                    Gate::Approved => true,
+                    Gate::Answer(result) => return Ok(Answer::Object(result)),
+                }
+            }
         };
         let progress_token = params
             .get_mut("_meta")
