@@ -137,6 +137,11 @@ impl Tool {
     /// # Errors
     /// A message naming the first offending field, e.g. ``/order_id: "x" is not of type "integer"``.
     pub fn validate_arguments(&self, arguments: &Value) -> Result<(), String> {
+        // The common case, valid arguments, takes the validator's short-circuiting check;
+        // only a refusal walks the schema again to collect its messages.
+        if self.validator.is_valid(arguments) {
+            return Ok(());
+        }
         let errors: Vec<String> = self
             .validator
             .iter_errors(arguments)
