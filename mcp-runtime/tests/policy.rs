@@ -400,9 +400,11 @@ mod reload {
             PolicyHandle::load_with_vars(&path, "local", catalog(), Box::new(|_| None)).unwrap(),
         );
         let authz = PolicyAuthorizer::new(handle.clone());
+        let mut revisions = handle.revisions();
         let registry = registry();
         let cancel = registry.get("cancel_order").unwrap();
         let me = local();
+        assert!(!revisions.has_changed().unwrap(), "nothing reloaded yet");
         assert!(
             authz
                 .authorize(&me, &Target::tool(cancel))
@@ -420,6 +422,8 @@ mod reload {
             ),
         );
         assert_eq!(handle.reload().unwrap(), 1);
+        assert!(revisions.has_changed().unwrap());
+        assert_eq!(*revisions.borrow_and_update(), 1);
         assert!(
             authz
                 .authorize(&me, &Target::tool(cancel))
@@ -441,6 +445,10 @@ mod reload {
         assert_eq!(err.diagnostics()[0].column, 8);
         assert_eq!(handle.snapshot().revision(), 1);
         assert!(
+            !revisions.has_changed().unwrap(),
+            "a failed reload publishes nothing"
+        );
+        assert!(
             authz
                 .authorize(&me, &Target::tool(cancel))
                 .map_err(McpError::from)
@@ -450,6 +458,7 @@ mod reload {
         // Good again: back to read-only.
         write(&path, POLICY);
         assert_eq!(handle.reload().unwrap(), 2);
+        assert_eq!(*revisions.borrow_and_update(), 2);
         assert!(
             authz
                 .authorize(&me, &Target::tool(cancel))

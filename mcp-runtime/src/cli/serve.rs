@@ -19,10 +19,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How often the policy in force is compared with the settings the server started with.
-const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Runs `serve`: builds the server once to inspect its tools, validates the policy against
 /// them, and only then builds it for serving.
@@ -197,16 +193,10 @@ fn spawn_reload_notices(
     handle: Arc<PolicyHandle>,
     notifier: Notifier,
 ) -> tokio::task::JoinHandle<()> {
+    let mut revisions = handle.revisions();
     tokio::spawn(async move {
-        let mut seen = handle.snapshot().revision();
-        let mut tick = tokio::time::interval(RELOAD_CHECK_INTERVAL);
-        loop {
-            tick.tick().await;
-            let now = handle.snapshot().revision();
-            if now != seen {
-                seen = now;
-                notifier.authorization_changed();
-            }
+        while revisions.changed().await.is_ok() {
+            notifier.authorization_changed();
         }
     })
 }
@@ -217,16 +207,11 @@ fn spawn_restart_warnings(
     handle: Arc<PolicyHandle>,
     started: EnvSettings,
 ) -> tokio::task::JoinHandle<()> {
+    let mut revisions = handle.revisions();
     tokio::spawn(async move {
-        let mut seen = handle.snapshot().revision();
-        let mut tick = tokio::time::interval(RELOAD_CHECK_INTERVAL);
-        loop {
-            tick.tick().await;
+        while revisions.changed().await.is_ok() {
             let now = handle.snapshot();
-            if now.revision() == seen {
-                continue;
-            }
-            seen = now.revision();
+            let seen = now.revision();
             for setting in restart_only_changes(&started, now.settings()) {
                 tracing::warn!(
                     env = %started.env,

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// A `${VAR}` lookup that reloads can keep using.
 pub(crate) type SharedVars = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -34,6 +35,8 @@ pub struct PolicyHandle {
     vars: SharedVars,
     /// Advanced by every successful reload.
     epoch: CacheEpoch,
+    /// The revision in force, published after every successful reload.
+    revisions: watch::Sender<u64>,
 }
 
 impl fmt::Debug for PolicyHandle {
@@ -74,6 +77,7 @@ impl PolicyHandle {
             revision: AtomicU64::new(0),
             vars: Box::new(process_env),
             epoch: CacheEpoch::default(),
+            revisions: watch::Sender::new(0),
         }
     }
 
@@ -106,6 +110,7 @@ impl PolicyHandle {
             revision: AtomicU64::new(0),
             vars,
             epoch: CacheEpoch::default(),
+            revisions: watch::Sender::new(0),
         })
     }
 
@@ -120,6 +125,26 @@ impl PolicyHandle {
     /// verified in full again under the new policy.
     pub fn cache_epoch(&self) -> CacheEpoch {
         self.epoch.clone()
+    }
+
+    /// The revision in force (`0` until the first successful reload), to wait on its
+    /// changes: a subscriber wakes once after each successful reload, when the new policy is
+    /// already the [snapshot](PolicyHandle::snapshot). A reload that fails changes nothing.
+    ///
+    /// ```
+    /// # use mcp_runtime::policy::PolicyHandle;
+    /// # fn demo(handle: &PolicyHandle) {
+    /// let mut revisions = handle.revisions();
+    /// tokio::spawn(async move {
+    ///     while revisions.changed().await.is_ok() {
+    ///         let revision = *revisions.borrow_and_update();
+    ///         println!("policy revision {revision} is in force");
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn revisions(&self) -> watch::Receiver<u64> {
+        self.revisions.subscribe()
     }
 
     /// The file this policy reloads from.
@@ -162,6 +187,7 @@ impl PolicyHandle {
         drop(old);
         self.current.store(Arc::new(engine));
         self.epoch.advance();
+        self.revisions.send_replace(revision);
         Ok(revision)
     }
 
