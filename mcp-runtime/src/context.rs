@@ -278,6 +278,7 @@ pub struct ToolContextBuilder {
 impl ToolContextBuilder {
     /// Sets the progress token the client sent in `_meta.progressToken`.
     #[must_use]
+    #[inline]
     pub fn progress_token(mut self, token: Option<Value>) -> Self {
         self.progress_token = token;
         self
@@ -285,6 +286,7 @@ impl ToolContextBuilder {
 
     /// Sets the minimum level of log messages forwarded to the client (`None`: none).
     #[must_use]
+    #[inline]
     pub fn log_level(mut self, level: Option<LogLevel>) -> Self {
         self.log_level = level;
         self
@@ -292,6 +294,7 @@ impl ToolContextBuilder {
 
     /// Sets where notifications go.
     #[must_use]
+    #[inline]
     pub fn outbound(mut self, outbound: Option<Outbound>) -> Self {
         self.outbound = outbound;
         self
@@ -299,6 +302,7 @@ impl ToolContextBuilder {
 
     /// Sets the shared application state.
     #[must_use]
+    #[inline]
     pub fn extensions(mut self, extensions: Arc<Extensions>) -> Self {
         self.extensions = Some(extensions);
         self
@@ -306,6 +310,7 @@ impl ToolContextBuilder {
 
     /// Sets how the handler reaches the client when it asks for input.
     #[must_use]
+    #[inline]
     pub(crate) fn asker(mut self, asker: Option<Asker>) -> Self {
         self.asker = asker;
         self
@@ -313,6 +318,7 @@ impl ToolContextBuilder {
 
     /// Sets where [`ToolContext::notifier`] publishes (by default, nowhere).
     #[must_use]
+    #[inline]
     pub fn notifier(mut self, notifier: Notifier) -> Self {
         self.notifier = Some(notifier);
         self
@@ -321,12 +327,14 @@ impl ToolContextBuilder {
     /// Marks the call as approved by the user before the handler runs (the policy's
     /// `approval = "required"`; see [`ToolContext::approved`]).
     #[must_use]
+    #[inline]
     pub fn approved(mut self, approved: bool) -> Self {
         self.approved = approved;
         self
     }
 
     /// Finishes the context.
+    #[inline]
     pub fn build(self) -> ToolContext {
         ToolContext {
             inner: Arc::new(ContextInner {
@@ -348,6 +356,7 @@ impl ToolContextBuilder {
 
 impl ToolContext {
     /// Starts a context for `tool` called by `caller` in request `request_id`.
+    #[inline]
     pub fn builder(
         caller: Arc<Caller>,
         request_id: RequestId,

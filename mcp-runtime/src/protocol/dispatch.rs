@@ -293,15 +293,17 @@ impl Server {
                 Box::pin(self.listen_on_connection(&request, scope)).await?
             }
             Some(Method::ToolsCall) => {
-                let answer = self
-                    .call_tool(
-                        request,
-                        scope,
-                        modern.log_level,
-                        modern.capabilities.as_ref(),
-                        Era::Modern,
-                    )
-                    .await?;
+                // Boxed: the call's state is the largest part of a request's future, and a
+                // box of its own keeps it apart from the rest, each small enough for the
+                // allocator's per-thread cache of recently freed blocks.
+                let answer = Box::pin(self.call_tool(
+                    request,
+                    scope,
+                    modern.log_level,
+                    modern.capabilities.as_ref(),
+                    Era::Modern,
+                ))
+                .await?;
                 match answer {
                     Answer::Tool { result, .. } => {
                         return Ok(Answer::Tool {
@@ -349,15 +351,14 @@ impl Server {
             Some(Method::ToolsList) => self.list_tools(&request.params, scope, Era::Legacy),
             Some(Method::ToolsCall) => {
                 let capabilities = connection.shared_capabilities();
-                return self
-                    .call_tool(
-                        request,
-                        scope,
-                        connection.log_level(),
-                        capabilities.as_ref(),
-                        Era::Legacy,
-                    )
-                    .await;
+                return Box::pin(self.call_tool(
+                    request,
+                    scope,
+                    connection.log_level(),
+                    capabilities.as_ref(),
+                    Era::Legacy,
+                ))
+                .await;
             }
             Some(Method::ResourcesSubscribe) if !self.inner.resources.is_empty() => {
                 Box::pin(self.subscribe(&request, scope)).await
