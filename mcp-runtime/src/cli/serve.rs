@@ -211,12 +211,11 @@ fn spawn_restart_warnings(
     tokio::spawn(async move {
         while revisions.changed().await.is_ok() {
             let now = handle.snapshot();
-            let seen = now.revision();
             for setting in restart_only_changes(&started, now.settings()) {
                 tracing::warn!(
                     env = %started.env,
                     setting,
-                    revision = seen,
+                    revision = now.revision(),
                     "the reloaded policy changes `{setting}`, which only a restart applies: restart the server; until then it keeps the value it started with"
                 );
             }

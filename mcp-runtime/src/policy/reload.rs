@@ -12,7 +12,6 @@ use arc_swap::ArcSwap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -31,11 +30,11 @@ struct Origin {
 pub struct PolicyHandle {
     current: ArcSwap<Engine>,
     origin: Option<Origin>,
-    revision: AtomicU64,
     vars: SharedVars,
     /// Advanced by every successful reload.
     epoch: CacheEpoch,
-    /// The revision in force, published after every successful reload.
+    /// The revision in force (`0` until the first successful reload), published to
+    /// [`PolicyHandle::revisions`] by every successful reload.
     revisions: watch::Sender<u64>,
 }
 
@@ -44,7 +43,7 @@ impl fmt::Debug for PolicyHandle {
         f.debug_struct("PolicyHandle")
             .field("env", &self.current.load().env())
             .field("origin", &self.origin)
-            .field("revision", &self.revision.load(Ordering::Relaxed))
+            .field("revision", &*self.revisions.borrow())
             .finish_non_exhaustive()
     }
 }
@@ -74,7 +73,6 @@ impl PolicyHandle {
         Self {
             current: ArcSwap::from_pointee(engine),
             origin: None,
-            revision: AtomicU64::new(0),
             vars: Box::new(process_env),
             epoch: CacheEpoch::default(),
             revisions: watch::Sender::new(0),
@@ -107,7 +105,6 @@ impl PolicyHandle {
                 env: env.to_owned(),
                 catalog,
             }),
-            revision: AtomicU64::new(0),
             vars,
             epoch: CacheEpoch::default(),
             revisions: watch::Sender::new(0),
@@ -170,8 +167,6 @@ impl PolicyHandle {
             origin.catalog.clone(),
             &*self.vars,
         )?;
-        let revision = self.revision.fetch_add(1, Ordering::SeqCst) + 1;
-        engine.set_revision(revision);
         let old = self.current.load();
         let (a, b) = (old.settings(), engine.settings());
         if a.transport != b.transport
@@ -185,9 +180,17 @@ impl PolicyHandle {
             );
         }
         drop(old);
-        self.current.store(Arc::new(engine));
-        self.epoch.advance();
-        self.revisions.send_replace(revision);
+        // Numbered, swapped in and published under the channel's lock: concurrent reloads
+        // come into force in the order of their revisions, and a subscriber woken by one
+        // finds it already in force.
+        let mut revision = 0;
+        self.revisions.send_modify(|current| {
+            *current += 1;
+            revision = *current;
+            engine.set_revision(revision);
+            self.current.store(Arc::new(engine));
+            self.epoch.advance();
+        });
         Ok(revision)
     }
 
