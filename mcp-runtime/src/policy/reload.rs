@@ -125,8 +125,9 @@ impl PolicyHandle {
     }
 
     /// The revision in force (`0` until the first successful reload), to wait on its
-    /// changes: a subscriber wakes once after each successful reload, when the new policy is
-    /// already the [snapshot](PolicyHandle::snapshot). A reload that fails changes nothing.
+    /// changes: a subscriber wakes after a successful reload, when the new policy is already
+    /// the [snapshot](PolicyHandle::snapshot). Reloads in quick succession may wake it once,
+    /// with the latest revision. A reload that fails changes nothing.
     ///
     /// ```
     /// # use mcp_runtime::policy::PolicyHandle;
