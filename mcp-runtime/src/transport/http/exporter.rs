@@ -19,7 +19,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
 
 /// Where the Prometheus metrics are served: a listener apart from the MCP endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +59,7 @@ fn router(endpoint: &MetricsEndpoint, app: Arc<App>) -> Router {
         .with_state(app)
         .layer(
             ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
+                .layer(super::request_log::RequestLogLayer)
                 .layer(RequestTimeoutLayer::new(Duration::from_secs(10)))
                 .layer(RequestBodyLimitLayer::new(1024)),
         )

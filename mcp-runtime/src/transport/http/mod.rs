@@ -65,7 +65,8 @@
 //! # Layers (outermost first)
 //! 1. `Authorization` and `Cookie` are marked sensitive (`sensitive`), so nothing below
 //!    (tracing included) prints them;
-//! 2. `TraceLayer` logs each request and response;
+//! 2. the request log (`request_log`): a `DEBUG` span and events per request, an `ERROR`
+//!    event for each `5xx` response;
 //! 3. `CatchPanicLayer` turns a panic in the transport into a `500`, the server lives on;
 //! 4. the request timeout (`timeout`) answers `408` when no response has started within
 //!    [`HttpConfig::request_timeout`] (an SSE stream counts as started); its timer is armed
@@ -97,6 +98,7 @@ mod origin;
 mod post;
 mod refusal;
 mod reply;
+mod request_log;
 mod sensitive;
 mod server;
 mod session;

@@ -33,11 +33,42 @@ fn host_part(authority: &str) -> &str {
 
 /// Whether `allowed` (`host` or `host:port`) admits the `Host` value `authority`.
 pub(super) fn host_matches(allowed: &str, authority: &str) -> bool {
-    if allowed.eq_ignore_ascii_case(authority) {
-        return true;
+    admits(allowed, has_port(allowed), authority, host_part(authority))
+}
+
+/// Whether `host[:port]` names a port.
+fn has_port(name: &str) -> bool {
+    name.len() > host_part(name).len()
+}
+
+/// Whether the allowed `name` (`host`, or `host:port` when `has_port`) admits the `Host`
+/// value `authority`, whose host part is `host`.
+fn admits(name: &str, has_port: bool, authority: &str, host: &str) -> bool {
+    name.eq_ignore_ascii_case(authority) || (!has_port && name.eq_ignore_ascii_case(host))
+}
+
+/// An entry of `HttpConfig::allowed_hosts`, its port looked for once, when the transport
+/// is built, rather than on every request.
+#[derive(Debug)]
+pub(super) struct AllowedHost {
+    /// `host` or `host:port`, as configured.
+    name: String,
+    /// Whether `name` names a port: then only that port is admitted.
+    has_port: bool,
+}
+
+impl AllowedHost {
+    pub(super) fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            has_port: has_port(name),
+        }
     }
-    let has_port = allowed.len() > host_part(allowed).len();
-    !has_port && host_part(authority).eq_ignore_ascii_case(allowed)
+
+    /// Whether this entry admits the `Host` value `authority`, whose host part is `host`.
+    fn admits(&self, authority: &str, host: &str) -> bool {
+        admits(&self.name, self.has_port, authority, host)
+    }
 }
 
 /// Whether `allowed` (`scheme://host` or `scheme://host:port`) admits the `Origin` value
@@ -117,7 +148,10 @@ fn refusal<B>(app: &App, request: &axum::http::Request<B>) -> Option<Refusal> {
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .or_else(|| request.uri().authority().map(|a| a.as_str()));
-        let ok = host.is_some_and(|h| app.allowed_hosts.iter().any(|a| host_matches(a, h)));
+        let ok = host.is_some_and(|h| {
+            let host = host_part(h);
+            app.allowed_hosts.iter().any(|a| a.admits(h, host))
+        });
         if !ok {
             tracing::warn!(host = ?host, "refusing a request for a foreign Host");
             return Some(Refusal::ForbiddenHost);

@@ -19,10 +19,9 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
 
 /// The layers every request passes first, outermost first: credential headers marked
-/// sensitive, tracing, panics caught, the request timeout, the body limit, and the `Host` /
+/// sensitive, the request log, panics caught, the request timeout, the body limit, and the `Host` /
 /// `Origin` check (which the probes skip: they address the pod by IP and carry no Origin).
 ///
 /// [`router`] applies them with `Router::layer` (which wraps each route); [`serve_listener`]
@@ -32,7 +31,7 @@ macro_rules! outer_layers {
     ($config:expr, $app:expr) => {
         ServiceBuilder::new()
             .layer(super::sensitive::MarkSensitiveLayer)
-            .layer(TraceLayer::new_for_http())
+            .layer(super::request_log::RequestLogLayer)
             .layer(CatchPanicLayer::new())
             .layer(super::timeout::RequestTimeoutLayer::new(
                 $config.request_timeout,
@@ -56,7 +55,7 @@ pub(super) struct App {
     /// the next fetch may be tried.
     pub(super) keys_retry_after: std::time::Duration,
     pub(super) sessions: Sessions,
-    pub(super) allowed_hosts: Vec<String>,
+    pub(super) allowed_hosts: Vec<origin::AllowedHost>,
     pub(super) allowed_origins: Vec<String>,
     /// Cancelled when the server starts shutting down; ends the legacy GET streams.
     pub(super) shutdown: CancellationToken,
@@ -131,7 +130,11 @@ pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<
         keys_retry_after: config.jwks.min_refresh_interval,
         sessions: Sessions::new(config.max_sessions, config.session_idle_timeout)
             .shared(server.store().cloned()),
-        allowed_hosts: config.allowed_hosts.clone(),
+        allowed_hosts: config
+            .allowed_hosts
+            .iter()
+            .map(|h| origin::AllowedHost::new(h))
+            .collect(),
         allowed_origins: config.allowed_origins.clone(),
         shutdown: CancellationToken::new(),
         server,
