@@ -428,3 +428,97 @@ async fn eof_with_a_slow_call_in_flight_exits_promptly() {
         started.elapsed()
     );
 }
+
+/// The lines a legacy client sends first: `initialize`, `notifications/initialized`, `ping`.
+fn handshake_and_ping() -> String {
+    [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "stdio-kinds", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}),
+    ]
+    .iter()
+    .map(|m| format!("{m}\n"))
+    .collect()
+}
+
+/// Checks the two responses to [`handshake_and_ping`], read from `output`.
+fn assert_handshake_and_ping(output: impl std::io::BufRead) {
+    let responses: Vec<Value> = output
+        .lines()
+        .take(2)
+        .map(|l| serde_json::from_str(&l.expect("a line")).expect("JSON"))
+        .collect();
+    assert_eq!(responses.len(), 2, "{responses:?}");
+    assert_eq!(
+        responses[0]["result"]["serverInfo"]["name"], "technova-orders",
+        "{responses:?}"
+    );
+    assert_eq!(
+        responses[1],
+        json!({"jsonrpc": "2.0", "id": 2, "result": {}})
+    );
+}
+
+/// Clients spawn servers with pipes (Python) or Unix socket pairs (Node.js); the server
+/// reads and writes both directly. Any other kind of stream, a file here, goes through
+/// blocking threads, and is served the same.
+#[test]
+fn stdio_is_served_over_sockets_and_files_as_over_pipes() {
+    use std::io::{BufReader, Write as _};
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+    use std::process::{Command, Stdio};
+
+    // stdin and stdout are each one end of a Unix socket pair.
+    let (mut to_server, server_in) = UnixStream::pair().unwrap();
+    let (from_server, server_out) = UnixStream::pair().unwrap();
+    from_server
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let child = Command::new(e2e::technova())
+        .arg("serve")
+        .current_dir(e2e::workspace_root())
+        .env(e2e::TECHNOVA_DB, ":memory:")
+        .env("RUST_LOG", "mcp_runtime::transport::stdio=debug")
+        .stdin(Stdio::from(OwnedFd::from(server_in)))
+        .stdout(Stdio::from(OwnedFd::from(server_out)))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    to_server
+        .write_all(handshake_and_ping().as_bytes())
+        .unwrap();
+    assert_handshake_and_ping(BufReader::new(&from_server));
+    drop(to_server);
+    let exit = child.wait_with_output().unwrap();
+    assert!(exit.status.success(), "exits at end of input");
+    let log = String::from_utf8_lossy(&exit.stderr);
+    assert!(log.contains("serving MCP over stdio"), "{log}");
+    assert!(
+        !log.contains("blocking thread"),
+        "sockets are used directly: {log}"
+    );
+
+    // stdin is a file: the messages, then end of input.
+    let input = std::env::temp_dir().join(format!("stdio-kinds-{}.jsonl", std::process::id()));
+    std::fs::write(&input, handshake_and_ping()).unwrap();
+    let output = Command::new(e2e::technova())
+        .arg("serve")
+        .current_dir(e2e::workspace_root())
+        .env(e2e::TECHNOVA_DB, ":memory:")
+        .env("RUST_LOG", "mcp_runtime::transport::stdio=debug")
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&input);
+    assert!(output.status.success());
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("stdin is read on a blocking thread"), "{log}");
+    assert!(
+        !log.contains("stdout is written on a blocking thread"),
+        "a pipe: {log}"
+    );
+    assert_handshake_and_ping(&output.stdout[..]);
+}

@@ -66,6 +66,11 @@ impl Default for StdioConfig {
 
 /// Serves `server` on the process's stdin and stdout until stdin closes.
 ///
+/// When stdin or stdout is a pipe or a Unix socket (as when a client spawns the server), it
+/// is read or written directly by the runtime's I/O driver. Otherwise (a terminal, a file)
+/// `tokio`'s stdin and stdout are used, which hand each read and write to a blocking
+/// thread: one more thread to wake per message each way.
+///
 /// # Errors
 /// An I/O error reading stdin or writing stdout.
 pub async fn serve_stdio(
@@ -73,14 +78,89 @@ pub async fn serve_stdio(
     caller: Caller,
     config: StdioConfig,
 ) -> std::io::Result<()> {
-    serve(
-        server,
-        caller,
-        config,
-        BufReader::new(tokio::io::stdin()),
-        tokio::io::stdout(),
-    )
-    .await
+    let (input, output) = streams::stdio();
+    serve(server, caller, config, BufReader::new(input), output).await
+}
+
+/// The process's stdin and stdout as asynchronous streams.
+mod streams {
+    use tokio::io::{AsyncRead, AsyncWrite};
+
+    pub(super) type Input = Box<dyn AsyncRead + Unpin + Send>;
+    pub(super) type Output = Box<dyn AsyncWrite + Unpin + Send>;
+
+    /// Pipes and Unix sockets through the I/O driver; anything else through `tokio`'s
+    /// blocking-thread stdin and stdout.
+    pub(super) fn stdio() -> (Input, Output) {
+        #[cfg(unix)]
+        {
+            let input = unix::input()
+                .inspect_err(|why| tracing::debug!(%why, "stdin is read on a blocking thread"))
+                .unwrap_or_else(|_| Box::new(tokio::io::stdin()));
+            let output = unix::output()
+                .inspect_err(|why| tracing::debug!(%why, "stdout is written on a blocking thread"))
+                .unwrap_or_else(|_| Box::new(tokio::io::stdout()));
+            (input, output)
+        }
+        #[cfg(not(unix))]
+        {
+            (Box::new(tokio::io::stdin()), Box::new(tokio::io::stdout()))
+        }
+    }
+
+    #[cfg(unix)]
+    mod unix {
+        use super::{Input, Output};
+        use std::io;
+        use std::os::fd::{AsFd, OwnedFd};
+        use std::os::unix::fs::FileTypeExt as _;
+        use tokio::net::UnixStream;
+        use tokio::net::unix::pipe;
+
+        /// What a standard stream is.
+        enum Kind {
+            Pipe,
+            Socket,
+        }
+
+        /// A duplicate of `fd` (the process's own descriptor stays as it is, bar the
+        /// non-blocking flag the two share), if it is a pipe or a socket.
+        fn duplicate(fd: impl AsFd) -> io::Result<(OwnedFd, Kind)> {
+            let fd = fd.as_fd().try_clone_to_owned()?;
+            let file_type = std::fs::File::from(fd.try_clone()?).metadata()?.file_type();
+            let kind = if file_type.is_fifo() {
+                Kind::Pipe
+            } else if file_type.is_socket() {
+                Kind::Socket
+            } else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "neither a pipe nor a socket",
+                ));
+            };
+            Ok((fd, kind))
+        }
+
+        fn socket(fd: OwnedFd) -> io::Result<UnixStream> {
+            let stream = std::os::unix::net::UnixStream::from(fd);
+            stream.set_nonblocking(true)?;
+            UnixStream::from_std(stream)
+        }
+
+        pub(super) fn input() -> io::Result<Input> {
+            Ok(match duplicate(io::stdin())? {
+                (fd, Kind::Pipe) => Box::new(pipe::Receiver::from_owned_fd(fd)?),
+                (fd, Kind::Socket) => Box::new(socket(fd)?),
+            })
+        }
+
+        pub(super) fn output() -> io::Result<Output> {
+            Ok(match duplicate(io::stdout())? {
+                (fd, Kind::Pipe) => Box::new(pipe::Sender::from_owned_fd(fd)?),
+                (fd, Kind::Socket) => Box::new(socket(fd)?),
+            })
+        }
+    }
 }
 
 /// Serves `server` on any line-oriented byte stream (stdio, a pipe, a socket, a test buffer).
