@@ -67,9 +67,13 @@ impl Default for StdioConfig {
 /// Serves `server` on the process's stdin and stdout until stdin closes.
 ///
 /// When stdin or stdout is a pipe or a Unix socket (as when a client spawns the server), it
-/// is read or written directly by the runtime's I/O driver. Otherwise (a terminal, a file)
-/// `tokio`'s stdin and stdout are used, which hand each read and write to a blocking
-/// thread: one more thread to wake per message each way.
+/// is read or written directly by the runtime's I/O driver, in non-blocking mode. Otherwise
+/// (a terminal, a file) `tokio`'s stdin and stdout are used, which hand each read and write
+/// to a blocking thread: one more thread to wake per message each way.
+///
+/// The non-blocking mode belongs to the pipe or socket, so a child process that inherits
+/// stdout shares it; nothing but this transport may write to stdout anyway (it carries only
+/// MCP messages), and a child a tool starts should be given its own stdout.
 ///
 /// # Errors
 /// An I/O error reading stdin or writing stdout.
