@@ -16,13 +16,15 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// What the transport knows about authentication when it renders an error.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ChallengeHint {
-    /// The protected resource metadata URL; `None` when authentication is off.
-    pub(crate) metadata_url: Option<String>,
+    /// The protected resource metadata URL; `None` when authentication is off. Shared with
+    /// the transport: every request carries a hint, few use it.
+    pub(crate) metadata_url: Option<Arc<str>>,
     /// Whether the request presented a token (adds `error="invalid_token"` to a 401).
     pub(crate) token_presented: bool,
     /// The scopes a 401 challenge names.
@@ -44,7 +46,7 @@ pub(crate) fn error(id: Option<&RequestId>, error: &McpError, hint: &ChallengeHi
     let mut response = json(status, &error_response(id, &error.to_error_object()));
     let challenge = match (error, &hint.metadata_url) {
         (McpError::Unauthorized(why), Some(url)) => {
-            let c = Challenge::new(url.clone()).scope(hint.scopes.iter().cloned());
+            let c = Challenge::new(&**url).scope(hint.scopes.iter().cloned());
             Some(if hint.token_presented {
                 c.error("invalid_token").description(why.clone())
             } else {
@@ -52,7 +54,7 @@ pub(crate) fn error(id: Option<&RequestId>, error: &McpError, hint: &ChallengeHi
             })
         }
         (McpError::Forbidden(denial), Some(url)) => Some(
-            Challenge::new(url.clone())
+            Challenge::new(&**url)
                 .scope(denial.required.iter().cloned())
                 .error("insufficient_scope")
                 .description(denial.reason.clone()),
@@ -84,7 +86,7 @@ pub(crate) fn invalid_auth_request(
 ) -> Response {
     let mut response = error(id, &McpError::InvalidRequest(why.to_owned()), hint);
     if let Some(url) = &hint.metadata_url {
-        let c = Challenge::new(url.clone())
+        let c = Challenge::new(&**url)
             .error("invalid_request")
             .description(why);
         if let Ok(v) = HeaderValue::from_str(&c.to_string()) {

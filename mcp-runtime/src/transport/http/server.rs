@@ -46,7 +46,7 @@ macro_rules! outer_layers {
 pub(super) struct App {
     pub(super) server: Server,
     pub(super) validator: Option<TokenValidator>,
-    pub(super) metadata_url: Option<String>,
+    pub(super) metadata_url: Option<Arc<str>>,
     pub(super) metadata: Option<ProtectedResourceMetadata>,
     pub(super) anonymous: Arc<Caller>,
     /// The longest accepted bearer token ([`HttpConfig::max_token_bytes`]).
@@ -120,7 +120,9 @@ pub(super) fn build(server: Server, config: &HttpConfig) -> Result<(Router, Arc<
     let cors = cors::layer(config)?;
     let app = Arc::new(App {
         validator,
-        metadata_url: metadata.as_ref().map(|_| metadata_url(&config.resource)),
+        metadata_url: metadata
+            .as_ref()
+            .map(|_| Arc::from(metadata_url(&config.resource))),
         metadata,
         anonymous: Arc::new(Caller::local(
             "anonymous",
