@@ -188,7 +188,7 @@ impl Authorizer for PolicyAuthorizer {
     }
 
     fn needs_resource(&self, caller: &Caller, target: &Target<'_>) -> bool {
-        let engine = self.handle.snapshot();
+        let engine = self.handle.current();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
         engine.needs_resource(caller, engine.effective_scopes(caller), item)
@@ -201,7 +201,7 @@ impl Authorizer for PolicyAuthorizer {
         input: &CallInput<'_>,
     ) -> Result<(), Refusal> {
         let started = self.decision_log_started();
-        let engine = self.handle.snapshot();
+        let engine = self.handle.current();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
         let (decision, t) =
@@ -254,20 +254,20 @@ impl Authorizer for PolicyAuthorizer {
     }
 
     fn is_visible(&self, caller: &Caller, target: &Target<'_>) -> bool {
-        let engine = self.handle.snapshot();
+        let engine = self.handle.current();
         let mut adhoc = None;
         let item = rule_of(&engine, target, &mut adhoc);
         engine.is_visible_on(caller, engine.effective_scopes(caller), item)
     }
 
     fn approval(&self, _caller: &Caller, target: &Target<'_>) -> Option<String> {
-        let engine = self.handle.snapshot();
+        let engine = self.handle.current();
         let rule = engine.item(target.kind, target.name)?.approval()?;
         Some(rule.to_owned())
     }
 
     fn list_cache_scope(&self) -> CacheScope {
-        match self.handle.snapshot().settings().list {
+        match self.handle.current().settings().list {
             ListMode::All => CacheScope::Public,
             ListMode::Permitted => CacheScope::Private,
         }

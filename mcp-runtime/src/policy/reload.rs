@@ -116,6 +116,13 @@ impl PolicyHandle {
         self.current.load_full()
     }
 
+    /// [`PolicyHandle::snapshot`] without taking a reference count: for one decision made
+    /// on the spot, with no `await` while it is held. Every request makes one, from every
+    /// core, and a shared count would be written by all of them.
+    pub(crate) fn current(&self) -> arc_swap::Guard<Arc<Engine>> {
+        self.current.load()
+    }
+
     /// The epoch every successful reload advances: a token validator given it
     /// ([`TokenValidator::with_cache_epoch`](crate::auth::TokenValidator::with_cache_epoch))
     /// forgets its validated tokens when the policy changes, so each caller's token is
