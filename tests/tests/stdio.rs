@@ -430,6 +430,7 @@ async fn eof_with_a_slow_call_in_flight_exits_promptly() {
 }
 
 /// The lines a legacy client sends first: `initialize`, `notifications/initialized`, `ping`.
+#[cfg(unix)]
 fn handshake_and_ping() -> String {
     [
         json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -444,6 +445,7 @@ fn handshake_and_ping() -> String {
 }
 
 /// Checks the two responses to [`handshake_and_ping`], read from `output`.
+#[cfg(unix)]
 fn assert_handshake_and_ping(output: impl std::io::BufRead) {
     let responses: Vec<Value> = output
         .lines()
@@ -464,6 +466,7 @@ fn assert_handshake_and_ping(output: impl std::io::BufRead) {
 /// Clients spawn servers with pipes (Python) or Unix socket pairs (Node.js); the server
 /// reads and writes both directly. Any other kind of stream, a file here, goes through
 /// blocking threads, and is served the same.
+#[cfg(unix)]
 #[test]
 fn stdio_is_served_over_sockets_and_files_as_over_pipes() {
     use std::io::{BufReader, Write as _};
