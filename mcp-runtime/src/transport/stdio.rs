@@ -130,8 +130,9 @@ mod streams {
         /// A duplicate of `fd` (the process's own descriptor stays as it is, bar the
         /// non-blocking flag the two share), if it is a pipe or a socket.
         fn duplicate(fd: impl AsFd) -> io::Result<(OwnedFd, Kind)> {
-            let fd = fd.as_fd().try_clone_to_owned()?;
-            let file_type = std::fs::File::from(fd.try_clone()?).metadata()?.file_type();
+            let file = std::fs::File::from(fd.as_fd().try_clone_to_owned()?);
+            let file_type = file.metadata()?.file_type();
+            let fd = OwnedFd::from(file);
             let kind = if file_type.is_fifo() {
                 Kind::Pipe
             } else if file_type.is_socket() {

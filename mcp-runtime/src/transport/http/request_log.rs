@@ -98,11 +98,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = {
-            let _entered = this.span.as_ref().map(Span::enter);
-            ready!(this.inner.poll(cx))
-        };
         let entered = this.span.as_ref().map(Span::enter);
+        let result = ready!(this.inner.poll(cx));
         match &result {
             Ok(response) => {
                 let status = response.status();
