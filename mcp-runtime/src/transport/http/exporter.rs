@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 
 /// Where the Prometheus metrics are served: a listener apart from the MCP endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +60,7 @@ fn router(endpoint: &MetricsEndpoint, app: Arc<App>) -> Router {
             ServiceBuilder::new()
                 .layer(super::request_log::RequestLogLayer)
                 .layer(RequestTimeoutLayer::new(Duration::from_secs(10)))
-                .layer(RequestBodyLimitLayer::new(1024)),
+                .layer(super::body_limit::BodyLimitLayer::new(1024)),
         )
 }
 

@@ -67,11 +67,11 @@
 //!    (tracing included) prints them;
 //! 2. the request log (`request_log`): a `DEBUG` span and events per request, an `ERROR`
 //!    event for each `5xx` response;
-//! 3. `CatchPanicLayer` turns a panic in the transport into a `500`, the server lives on;
+//! 3. a panic in the transport becomes a `500` (`panics`), the server lives on;
 //! 4. the request timeout (`timeout`) answers `408` when no response has started within
 //!    [`HttpConfig::request_timeout`] (an SSE stream counts as started); its timer is armed
 //!    only for a response still pending after its first poll;
-//! 5. `RequestBodyLimitLayer` answers `413` above [`HttpConfig::max_body_bytes`];
+//! 5. the body limit (`body_limit`) answers `413` above [`HttpConfig::max_body_bytes`];
 //! 6. the `Host` / `Origin` check (`403`, against DNS rebinding), before any handler;
 //! 7. CORS (when origins are configured): preflights are answered here.
 //!
@@ -88,6 +88,7 @@
 //! ```
 
 mod authn;
+mod body_limit;
 mod config;
 mod cors;
 mod exporter;
@@ -95,6 +96,7 @@ mod headers;
 mod health;
 mod listen;
 mod origin;
+mod panics;
 mod post;
 mod refusal;
 mod reply;

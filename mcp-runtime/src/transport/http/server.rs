@@ -17,8 +17,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 /// The layers every request passes first, outermost first: credential headers marked
 /// sensitive, the request log, panics caught, the request timeout, the body limit, and the `Host` /
@@ -32,12 +30,14 @@ macro_rules! outer_layers {
         ServiceBuilder::new()
             .layer(super::sensitive::MarkSensitiveLayer)
             .layer(super::request_log::RequestLogLayer)
-            .layer(CatchPanicLayer::new())
+            .layer(super::panics::CatchPanicLayer)
             .layer(super::timeout::RequestTimeoutLayer::new(
                 $config.request_timeout,
             ))
             .layer(DefaultBodyLimit::disable())
-            .layer(RequestBodyLimitLayer::new($config.max_body_bytes))
+            .layer(super::body_limit::BodyLimitLayer::new(
+                $config.max_body_bytes,
+            ))
             .layer(origin::CheckOriginLayer::new($app.clone()))
     };
 }
