@@ -6,9 +6,9 @@
 //!
 //! The names, fields and messages are those of `tower_http`'s `TraceLayer::new_for_http`,
 //! so log queries written against it keep working. The difference is the cost when `DEBUG`
-//! is off, as in production: no span is made or entered, the body is passed through as is,
-//! and the clock is read once per request (for the latency of a `5xx`), where `TraceLayer`
-//! reads it six times whatever it logs. Every body this transport writes is infallible
+//! is off, as in production: no span is made or entered, the response is passed through as
+//! it is (its body neither wrapped nor boxed), and the clock is read once per request (for
+//! the latency of a `5xx`), where `TraceLayer` reads it six times whatever it logs. Every body this transport writes is infallible
 //! (whole JSON bodies, SSE streams of `Infallible` items), so no body failure goes unlogged.
 
 use axum::http::{Request, Response};
@@ -40,12 +40,12 @@ pub(super) struct RequestLog<S> {
     inner: S,
 }
 
-impl<S, B, ResB> Service<Request<B>> for RequestLog<S>
+impl<S, B> Service<Request<B>> for RequestLog<S>
 where
-    S: Service<Request<B>, Response = Response<ResB>>,
+    S: Service<Request<B>, Response = Response<axum::body::Body>>,
     S::Error: fmt::Display,
 {
-    type Response = Response<LoggedBody<ResB>>;
+    type Response = Response<axum::body::Body>;
     type Error = S::Error;
     type Future = RequestLogFuture<S::Future>;
 
@@ -89,12 +89,12 @@ pin_project! {
     }
 }
 
-impl<F, ResB, E> Future for RequestLogFuture<F>
+impl<F, E> Future for RequestLogFuture<F>
 where
-    F: Future<Output = Result<Response<ResB>, E>>,
+    F: Future<Output = Result<Response<axum::body::Body>, E>>,
     E: fmt::Display,
 {
-    type Output = Result<Response<LoggedBody<ResB>>, E>;
+    type Output = Result<Response<axum::body::Body>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -127,8 +127,14 @@ where
             }
         }
         drop(entered);
-        let stream = this.span.take().map(|span| (span, Instant::now()));
-        Poll::Ready(result.map(|response| response.map(|inner| LoggedBody { inner, stream })))
+        // Only a logged request's body is wrapped (and boxed); any other passes as it is.
+        Poll::Ready(match this.span.take() {
+            None => result,
+            Some(span) => result.map(|response| {
+                let stream = Some((span, Instant::now()));
+                response.map(|inner| axum::body::Body::new(LoggedBody { inner, stream }))
+            }),
+        })
     }
 }
 

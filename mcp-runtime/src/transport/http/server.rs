@@ -9,7 +9,6 @@ use crate::auth::metadata::{ProtectedResourceMetadata, metadata_paths, metadata_
 use crate::context::Caller;
 use crate::protocol::Server;
 use axum::extract::DefaultBodyLimit;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Router, ServiceExt};
 use std::future::Future;
@@ -181,10 +180,8 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let (routes, app) = build(server, &config)?;
-    let service = ServiceBuilder::new()
-        .map_response(IntoResponse::into_response)
-        .layer(outer_layers!(config, app))
-        .service(routes);
+    // Every layer answers with axum's `Response` itself: nothing to convert or box.
+    let service = outer_layers!(config, app).service(routes);
     let addr = listener.local_addr()?;
     let exporter = match &config.metrics {
         Some(endpoint) => Some(exporter::start(endpoint, app.clone()).await?),
