@@ -12,7 +12,7 @@ use crate::jsonrpc::{
 };
 use crate::protocol::{Era, RequestScope, may_notify};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -20,21 +20,62 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// `POST` on the endpoint. The request is taken whole (rather than through the `HeaderMap`
-/// and `Uri` extractors, which copy them) and its body read as the `Bytes` extractor reads it.
+/// and `Uri` extractors, which copy them) and its body read by [`read_body`].
 pub(super) async fn post_mcp(
     State(app): State<Arc<App>>,
     request: axum::extract::Request,
 ) -> Response {
-    let (mut parts, body) = request.into_parts();
-    // The body limits travel in the extensions.
-    let mut body = axum::extract::Request::new(body);
-    std::mem::swap(body.extensions_mut(), &mut parts.extensions);
-    match Bytes::from_request(body, &()).await {
+    let (parts, body) = request.into_parts();
+    match read_body(body).await {
         Ok(body) => post_body(&app, &parts.headers, &parts.uri, body)
             .await
             .into_response(),
-        Err(rejection) => rejection.into_response(),
+        Err(refusal) => refusal,
     }
+}
+
+/// The whole request body, read as axum's `Bytes` extractor reads it and refused as it
+/// refuses (`413` for a body over the transport's limit, `400` for a body that failed), but a
+/// body that arrives in one frame, as most do, is taken as it is rather than gathered
+/// into a list and copied out of it. The limit itself is applied by the `body_limit`
+/// layer, which is also why axum's own default limit is disabled.
+async fn read_body(mut body: axum::body::Body) -> Result<Bytes, Response> {
+    use http_body::Body as _;
+    use http_body_util::BodyExt as _;
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(body_refusal)?.into_data() else {
+            continue;
+        };
+        if first.is_none() && rest.is_empty() {
+            if body.is_end_stream() {
+                return Ok(data);
+            }
+            first = Some(data);
+        } else {
+            if let Some(first) = first.take() {
+                rest.extend_from_slice(&first);
+            }
+            rest.extend_from_slice(&data);
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(rest)))
+}
+
+/// The refusal of a body that could not be read, worded as axum's `Bytes` extractor words it.
+fn body_refusal(error: axum::Error) -> Response {
+    let error = error.into_inner();
+    let status = if error.is::<http_body_util::LengthLimitError>() {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (
+        status,
+        format!("Failed to buffer the request body: {error}"),
+    )
+        .into_response()
 }
 
 async fn post_body(
@@ -287,4 +328,58 @@ async fn initialize(
 /// One JSON-RPC message, or the `400` for a value that is not one.
 fn classify(body: Value) -> Result<Incoming, Refusal> {
     Incoming::classify(body).map_err(|rejected| Refusal::NotJsonRpc(Box::new(rejected)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use std::convert::Infallible;
+
+    fn chunked(chunks: &[&'static str]) -> Body {
+        let frames = chunks
+            .iter()
+            .map(|c| Ok::<_, Infallible>(http_body::Frame::data(Bytes::from_static(c.as_bytes()))))
+            .collect::<Vec<_>>();
+        Body::new(http_body_util::StreamBody::new(futures::stream::iter(
+            frames,
+        )))
+    }
+
+    async fn text(response: Response) -> (StatusCode, String) {
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_body_in_one_frame_or_many_is_read_whole() {
+        assert_eq!(read_body(Body::from("{}")).await.unwrap(), "{}");
+        assert_eq!(read_body(Body::empty()).await.unwrap(), "");
+        assert_eq!(
+            read_body(chunked(&["{\"a\":", "1", "}"])).await.unwrap(),
+            "{\"a\":1}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_a_413_and_a_failed_one_a_400_worded_as_axum_words_them() {
+        let limited = Body::new(http_body_util::Limited::new(chunked(&["0123", "4567"]), 6));
+        let (status, body) = text(read_body(limited).await.unwrap_err()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            body,
+            "Failed to buffer the request body: length limit exceeded"
+        );
+
+        let failing = Body::new(http_body_util::StreamBody::new(futures::stream::iter([
+            Ok(http_body::Frame::data(Bytes::from_static(b"{"))),
+            Err(std::io::Error::other("connection reset")),
+        ])));
+        let (status, body) = text(read_body(failing).await.unwrap_err()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body, "Failed to buffer the request body: connection reset");
+    }
 }
