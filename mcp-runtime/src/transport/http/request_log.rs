@@ -8,8 +8,9 @@
 //! so log queries written against it keep working. The difference is the cost when `DEBUG`
 //! is off, as in production: no span is made or entered, the response is passed through as
 //! it is (its body neither wrapped nor boxed), and the clock is read once per request (for
-//! the latency of a `5xx`), where `TraceLayer` reads it six times whatever it logs. Every body this transport writes is infallible
-//! (whole JSON bodies, SSE streams of `Infallible` items), so no body failure goes unlogged.
+//! the latency of a `5xx`), where `TraceLayer` reads it six times whatever it logs. Every
+//! body this transport writes is infallible (whole JSON bodies, SSE streams of `Infallible`
+//! items), so no body failure goes unlogged.
 
 use axum::http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
