@@ -11,7 +11,8 @@
 //! own (which the router then boxes again) and every response body in another.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{Request, Response, StatusCode, header};
+use axum::response::IntoResponse as _;
 use http_body_util::Limited;
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
@@ -51,15 +52,9 @@ pub(super) struct BodyLimit<S> {
     limit: usize,
 }
 
-/// The `413` for a request whose `Content-Length` is over the limit.
+/// The `413` for a request whose `Content-Length` is over the limit (`text/plain`).
 fn refusal() -> Response<Body> {
-    let mut response = Response::new(Body::from(REFUSAL));
-    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    (StatusCode::PAYLOAD_TOO_LARGE, REFUSAL).into_response()
 }
 
 impl<S, B> Service<Request<B>> for BodyLimit<S>

@@ -9,7 +9,9 @@
 //!
 //! A tool handler's panic never gets here: the call turns it into an error result first.
 
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use axum::response::IntoResponse as _;
 use futures::FutureExt as _;
 use futures::future::CatchUnwind;
 use std::any::Any;
@@ -37,8 +39,8 @@ pub(super) struct CatchPanic<S> {
     inner: S,
 }
 
-/// Logs `panic` and makes its `500`.
-fn answer<B: From<&'static str>>(panic: &(dyn Any + Send)) -> Response<B> {
+/// Logs `panic` and makes its `500` (`text/plain`).
+fn answer(panic: &(dyn Any + Send)) -> Response<Body> {
     match panic
         .downcast_ref::<String>()
         .map(String::as_str)
@@ -49,21 +51,14 @@ fn answer<B: From<&'static str>>(panic: &(dyn Any + Send)) -> Response<B> {
             "Service panicked but `CatchPanic` was unable to downcast the panic info"
         ),
     }
-    let mut response = Response::new(B::from("Service panicked"));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    (StatusCode::INTERNAL_SERVER_ERROR, "Service panicked").into_response()
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CatchPanic<S>
+impl<S, ReqBody> Service<Request<ReqBody>> for CatchPanic<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<&'static str>,
+    S: Service<Request<ReqBody>, Response = Response<Body>>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<Body>;
     type Error = S::Error;
     type Future = CatchPanicFuture<S::Future>;
 
@@ -92,12 +87,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, B, E> Future for CatchPanicFuture<F>
+impl<F, E> Future for CatchPanicFuture<F>
 where
-    F: Future<Output = Result<Response<B>, E>>,
-    B: From<&'static str>,
+    F: Future<Output = Result<Response<Body>, E>>,
 {
-    type Output = Result<Response<B>, E>;
+    type Output = Result<Response<Body>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
@@ -117,7 +111,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
+    use axum::http::header;
     use std::convert::Infallible;
     use tower::ServiceExt as _;
 
