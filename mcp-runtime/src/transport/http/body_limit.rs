@@ -5,10 +5,10 @@
 //! limit is refused before any handler runs (`text/plain`, "length limit exceeded"); any
 //! other body whose size is not already bounded within the limit (chunked, say) is read
 //! through [`http_body_util::Limited`], so one that turns out longer fails where it is read,
-//! and the handler answers `413` then. The difference
-//! is in the types: the limited body is an [`axum::body::Body`] at once, and the response
-//! is the inner service's own, where `tower_http` wraps the request body in a type of its
-//! own (which the router then boxes again) and every response body in another.
+//! and the handler answers `413` then. The difference is in the types: the limited body is
+//! an [`axum::body::Body`] at once, and the response is the inner service's own, where
+//! `tower_http` wraps the request body in a type of its own (which the router then boxes
+//! again) and every response body in another.
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
