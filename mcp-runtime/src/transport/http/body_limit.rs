@@ -116,16 +116,7 @@ mod tests {
 
     async fn send(request: Request<Body>) -> (StatusCode, Option<String>, String) {
         let service = BodyLimitLayer::new(8).layer(tower::service_fn(read));
-        let response = service.oneshot(request).await.unwrap();
-        let status = response.status();
-        let kind = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
-        (status, kind, String::from_utf8(body.to_vec()).unwrap())
+        super::super::response_parts(service.oneshot(request).await.unwrap()).await
     }
 
     fn request(body: &'static str, length: Option<usize>) -> Request<Body> {

@@ -113,3 +113,19 @@ mod trace_context;
 pub use config::{AdvertisedScopes, HttpConfig, HttpError};
 pub use exporter::MetricsEndpoint;
 pub use server::{router, serve_http, serve_listener, shutdown_signal};
+
+/// A response as the transport's unit tests compare it: status, content type, body text.
+#[cfg(test)]
+async fn response_parts(
+    response: axum::response::Response,
+) -> (axum::http::StatusCode, Option<String>, String) {
+    let status = response.status();
+    let kind = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, kind, String::from_utf8(body.to_vec()).unwrap())
+}

@@ -111,7 +111,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::header;
     use std::convert::Infallible;
     use tower::ServiceExt as _;
 
@@ -124,15 +123,7 @@ mod tests {
             .oneshot(Request::new(Body::empty()))
             .await
             .unwrap();
-        let status = response.status();
-        let kind = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
-        (status, kind, String::from_utf8(body.to_vec()).unwrap())
+        super::super::response_parts(response).await
     }
 
     #[tokio::test]

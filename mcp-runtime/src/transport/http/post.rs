@@ -347,11 +347,8 @@ mod tests {
     }
 
     async fn text(response: Response) -> (StatusCode, String) {
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
-        (status, String::from_utf8(body.to_vec()).unwrap())
+        let (status, _, body) = super::super::response_parts(response).await;
+        (status, body)
     }
 
     #[tokio::test]
