@@ -1,6 +1,6 @@
 //! A server under test as a child process of the bench: started from this same executable,
 //! waited for on its loopback port, probed once, measured (RSS from `/proc/PID/status`) and
-//! killed by its own PID.
+//! stopped by its own PID.
 
 use crate::wrk::HttpRequest;
 use anyhow::{Context, bail};
@@ -133,8 +133,22 @@ impl Server {
         Ok(())
     }
 
-    /// Kills the child (by its PID) and reaps it.
+    /// Stops the child as an operator would, with `SIGTERM`, so that it exits through its
+    /// own shutdown (an instrumented build writes its profile then); kills it if it is still
+    /// running after a few seconds. Reaps it either way.
     pub(crate) fn stop(mut self) {
+        let asked = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while asked && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -90,10 +90,24 @@ fn multi_thread() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
+/// Serves `router` until `SIGTERM` or Ctrl-C, then returns, so the process exits as the
+/// runtime's own server does (an instrumented build writes its profile at exit).
 async fn serve_router(addr: SocketAddr, router: axum::Router) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(terminated())
+        .await?;
     Ok(())
+}
+
+/// Completes on `SIGTERM` or Ctrl-C.
+async fn terminated() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }
 
 /// rmcp over Streamable HTTP: stateless, JSON responses, the handler built once and cloned

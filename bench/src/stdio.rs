@@ -49,7 +49,8 @@ pub(crate) struct StdioResult {
 
 struct Peer {
     child: Child,
-    stdin: BufWriter<ChildStdin>,
+    /// `None` once closed, which tells the server to exit.
+    stdin: Option<BufWriter<ChildStdin>>,
     stdout: BufReader<ChildStdout>,
 }
 
@@ -65,7 +66,7 @@ impl Peer {
             .stderr(Stdio::inherit())
             .spawn()
             .context("starting a stdio server")?;
-        let stdin = BufWriter::new(child.stdin.take().context("stdin")?);
+        let stdin = Some(BufWriter::new(child.stdin.take().context("stdin")?));
         let stdout = BufReader::new(child.stdout.take().context("stdout")?);
         Ok(Self {
             child,
@@ -74,9 +75,15 @@ impl Peer {
         })
     }
 
+    /// The server's input, while it is open.
+    fn input(&mut self) -> anyhow::Result<&mut BufWriter<ChildStdin>> {
+        self.stdin.as_mut().context("the server's input is closed")
+    }
+
     fn send(&mut self, line: &str) -> anyhow::Result<()> {
-        self.stdin.write_all(line.as_bytes())?;
-        self.stdin.write_all(b"\n")?;
+        let stdin = self.input()?;
+        stdin.write_all(line.as_bytes())?;
+        stdin.write_all(b"\n")?;
         Ok(())
     }
 
@@ -97,7 +104,7 @@ impl Peer {
 
     fn call(&mut self, line: &str, id: u64) -> anyhow::Result<Value> {
         self.send(line)?;
-        self.stdin.flush()?;
+        self.input()?.flush()?;
         self.answer(id)
     }
 }
@@ -128,7 +135,18 @@ impl Drop for Watchdog {
 }
 
 impl Drop for Peer {
+    /// Closes the server's input, which ends a stdio server through its own shutdown (an
+    /// instrumented build writes its profile then); kills it if it has not exited after a
+    /// few seconds.
     fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -181,6 +199,7 @@ pub(crate) fn measure(
         stdin,
         stdout,
     } = &mut peer;
+    let stdin = stdin.as_mut().context("the server's input is closed")?;
     let started = Instant::now();
     let mut answered = 0u64;
     let mut out_of_time = false;
