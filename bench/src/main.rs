@@ -432,14 +432,22 @@ fn http(
         n => format!("; median of {n} rounds"),
     };
     println!(
-        "HTTP: tools/call echo, {} s per run after {} s warm-up, wrk on loopback; RS256 tokens{rounds}",
-        args.duration, args.warmup
+        "HTTP: tools/call echo, {} s per run after {} s warm-up, wrk on loopback; RS256 tokens{rounds}; {}",
+        args.duration,
+        args.warmup,
+        build()
     );
     report::print_http(&rows);
     Ok(())
 }
 
 /// `bench serve` arguments of the runtime's command line in environment `env_name`.
+/// How this executable, and so every server it measures, was built: a plain release build,
+/// or the profile-guided one of `scripts/bench-pgo.sh`, which sets `BENCH_BUILD` at build time.
+fn build() -> &'static str {
+    option_env!("BENCH_BUILD").unwrap_or("release build")
+}
+
 fn runtime_args(policy: &Path, env_name: &str) -> Vec<String> {
     ["runtime", "serve", "--policy"]
         .into_iter()
@@ -490,7 +498,8 @@ fn instructions_table(
     }
     println!(
         "HTTP: per tools/call (callgrind, user space of the server process, {n} sequential \
-         requests on one connection after {warmup}; simulated 32 KiB L1 caches)"
+         requests on one connection after {warmup}; simulated 32 KiB L1 caches; {})",
+        build()
     );
     report::print_instructions(&counted, AXUM);
     Ok(())
