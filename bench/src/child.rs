@@ -142,16 +142,28 @@ impl Server {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while asked && Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let grace = if asked { STOP_GRACE } else { Duration::ZERO };
+        reap(&mut self.child, grace);
     }
+}
+
+/// How long a child asked to stop may take before it is killed.
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Waits up to `grace` for `child` to exit, kills it if it has not, and reaps it.
+pub(crate) fn reap(child: &mut Child, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Drop for Server {
@@ -172,6 +184,22 @@ mod tests {
         let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 907 0 0 0 157 43 0 0 20 0 3 0";
         assert_eq!(cpu_ticks(stat), 200);
         assert_eq!(cpu_ticks("garbage"), 0);
+    }
+
+    #[test]
+    fn a_child_that_exits_is_reaped_and_one_that_does_not_is_killed_after_the_grace() {
+        let mut quick = Command::new("true").spawn().unwrap();
+        reap(&mut quick, Duration::from_secs(5));
+        assert!(quick.try_wait().unwrap().unwrap().success());
+
+        let mut stuck = Command::new("sleep").arg("30").spawn().unwrap();
+        let started = Instant::now();
+        reap(&mut stuck, Duration::from_millis(100));
+        let waited = started.elapsed();
+        let status = stuck.try_wait().unwrap().expect("reaped");
+        assert!(!status.success(), "killed, not exited: {status:?}");
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        assert!(waited < Duration::from_secs(10), "{waited:?}");
     }
 
     #[test]

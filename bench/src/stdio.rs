@@ -1,7 +1,7 @@
 //! stdio: requests through the pipes of a child process, one at a time (each waits for its
 //! answer) and pipelined (all written while answers are read), bounded in count and time.
 
-use crate::child::{Memory, memory};
+use crate::child::{Memory, STOP_GRACE, memory, reap};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -140,15 +140,7 @@ impl Drop for Peer {
     /// few seconds.
     fn drop(&mut self) {
         drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        reap(&mut self.child, STOP_GRACE);
     }
 }
 
