@@ -167,11 +167,9 @@ pub(crate) fn reap(child: &mut Child, grace: Duration) {
 }
 
 impl Drop for Server {
+    /// A server not stopped (an error cut the measurement short) is killed and reaped.
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        reap(&mut self.child, Duration::ZERO);
     }
 }
 

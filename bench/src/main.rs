@@ -441,13 +441,13 @@ fn http(
     Ok(())
 }
 
-/// `bench serve` arguments of the runtime's command line in environment `env_name`.
 /// How this executable, and so every server it measures, was built: a plain release build,
 /// or the profile-guided one of `scripts/bench-pgo.sh`, which sets `BENCH_BUILD` at build time.
 fn build() -> &'static str {
     option_env!("BENCH_BUILD").unwrap_or("release build")
 }
 
+/// `bench serve` arguments of the runtime's command line in environment `env_name`.
 fn runtime_args(policy: &Path, env_name: &str) -> Vec<String> {
     ["runtime", "serve", "--policy"]
         .into_iter()
