@@ -77,7 +77,7 @@ impl Peer {
 
     /// The server's input, while it is open.
     fn input(&mut self) -> anyhow::Result<&mut BufWriter<ChildStdin>> {
-        self.stdin.as_mut().context("the server's input is closed")
+        open(&mut self.stdin)
     }
 
     fn send(&mut self, line: &str) -> anyhow::Result<()> {
@@ -132,6 +132,11 @@ impl Drop for Watchdog {
     fn drop(&mut self) {
         let _ = self.0.send(());
     }
+}
+
+/// A server's input, while it is open (also for a caller holding the peer's fields apart).
+fn open(stdin: &mut Option<BufWriter<ChildStdin>>) -> anyhow::Result<&mut BufWriter<ChildStdin>> {
+    stdin.as_mut().context("the server's input is closed")
 }
 
 impl Drop for Peer {
@@ -191,7 +196,7 @@ pub(crate) fn measure(
         stdin,
         stdout,
     } = &mut peer;
-    let stdin = stdin.as_mut().context("the server's input is closed")?;
+    let stdin = open(stdin)?;
     let started = Instant::now();
     let mut answered = 0u64;
     let mut out_of_time = false;
