@@ -229,27 +229,32 @@ impl PolicyHandle {
 
 /// Reloads `handle` on SIGHUP and whenever its file changes, until the returned task is
 /// dropped or aborted. Must be called inside a Tokio runtime.
+///
+/// The signal handler and the file watch are in place when this returns, not when the task
+/// first runs: a change or a SIGHUP that comes right after start-up is not missed (and an
+/// early SIGHUP does not end the process, as it would without a handler).
 pub(crate) fn spawn_watchers(handle: Arc<PolicyHandle>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
-        #[cfg(unix)]
-        {
-            let tx = tx.clone();
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-                Ok(mut hup) => {
-                    tokio::spawn(async move {
-                        while hup.recv().await.is_some() {
-                            if tx.send("SIGHUP").is_err() {
-                                break;
-                            }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+    #[cfg(unix)]
+    {
+        let tx = tx.clone();
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        if tx.send("SIGHUP").is_err() {
+                            break;
                         }
-                    });
-                }
-                Err(e) => tracing::warn!("cannot listen for SIGHUP: {e}"),
+                    }
+                });
             }
+            Err(e) => tracing::warn!("cannot listen for SIGHUP: {e}"),
         }
-        let _watcher = handle.path().and_then(|p| watch_file(p, tx.clone()));
-        drop(tx);
+    }
+    let watcher = handle.path().and_then(|p| watch_file(p, tx.clone()));
+    drop(tx);
+    tokio::spawn(async move {
+        let _watcher = watcher;
         while let Some(mut trigger) = rx.recv().await {
             if trigger == "file change" {
                 // Editors write in steps; let them finish, then read once.
